@@ -1,0 +1,60 @@
+"""Flask shell: app factory, config, database, tenancy, Shopify auth and client, jobs, CLI, admin and API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
+
+from app.config import Settings, load_settings
+from app.crypto import TokenCipher
+from app.db import Database
+
+
+@dataclass
+class Services:
+    """The per-process objects every view, job and command reaches through the app."""
+
+    settings: Settings
+    db: Database
+    cipher: TokenCipher
+
+
+def services() -> Services:
+    """The services of the current app."""
+    return current_app.extensions["tradeline"]
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build a Tradeline app; `test_config` overrides settings read from the environment."""
+    settings = load_settings(overrides=test_config)
+    app = Flask(
+        __name__,
+        instance_path=settings.INSTANCE_PATH,
+        template_folder="../templates",
+        static_folder="static",
+    )
+    app.config.update(
+        SECRET_KEY=settings.SECRET_KEY,
+        TESTING=settings.TESTING,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+    )
+    app.extensions["tradeline"] = Services(
+        settings=settings,
+        db=Database(settings.DATABASE_URL),
+        cipher=TokenCipher(settings.TOKEN_ENCRYPTION_KEY),
+    )
+
+    from app import ops
+    from app.admin import views as admin_views
+    from app.api import views as api_views
+    from app.auth import views as auth_views
+
+    ops.init_app(app)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(api_views.bp)
+    return app

@@ -1,0 +1,1 @@
+"""The embedded admin: layout, navigation and the home page."""

@@ -1,0 +1,5 @@
+"""Auth routes."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)

@@ -1,0 +1,8 @@
+"""Imports every context's models so that one MetaData describes the whole schema."""
+
+from __future__ import annotations
+
+import app.models  # noqa: F401  (registers the tables on Base.metadata)
+from app.db import Base
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""The one Shopify Admin GraphQL client, its documents and their schema checks."""

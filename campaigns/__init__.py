@@ -1,0 +1,1 @@
+"""Retention campaigns: audiences from segments, holdout groups, idempotent sends, attribution and uplift."""

@@ -1,0 +1,1 @@
+"""Alembic migrations; `tradeline db upgrade` applies them (see app/migrate.py)."""

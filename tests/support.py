@@ -1,0 +1,58 @@
+"""Shared test constants and builders (Shopify-shaped, signed as Shopify signs them)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+
+API_KEY = "test-client-id"
+API_SECRET = "test-client-secret"
+PREVIOUS_API_SECRET = "test-previous-secret"
+# A fixed Fernet key, so a failing test can be replayed byte for byte.
+TOKEN_ENCRYPTION_KEY = "q1Yl3Xn1v4cPqFQ6oXkq1m5q6m0c3M9bIuKXl1Zb6yA="
+
+TEST_SETTINGS: dict[str, Any] = {
+    "TRADELINE_ENV": "development",
+    "TESTING": True,
+    "REDIS_URL": None,
+    "SHOPIFY_API_KEY": API_KEY,
+    "SHOPIFY_API_SECRET": API_SECRET,
+    "SHOPIFY_API_SECRET_PREVIOUS": None,
+    "SHOPIFY_API_VERSION": "2026-04",
+    "APP_URL": "https://tradeline.test",
+    "SECRET_KEY": "test-secret-key",
+    "TOKEN_ENCRYPTION_KEY": TOKEN_ENCRYPTION_KEY,
+    "LOCAL_SIGNIN": True,
+    "LOG_FORMAT": "text",
+}
+
+
+def session_token(
+    shop: str = "acme.myshopify.com",
+    *,
+    secret: str = API_SECRET,
+    aud: str = API_KEY,
+    sub: str = "42",
+    exp_in: int = 60,
+    nbf_in: int = 0,
+    now: float | None = None,
+    **claims: Any,
+) -> str:
+    """An App Bridge session token (ID token) with the claims Shopify documents, HS256-signed."""
+    issued = int(now if now is not None else time.time())
+    payload = {
+        "iss": f"https://{shop}/admin",
+        "dest": f"https://{shop}",
+        "aud": aud,
+        "sub": sub,
+        "exp": issued + exp_in,
+        "nbf": issued + nbf_in,
+        "iat": issued,
+        "jti": str(uuid.uuid4()),
+        "sid": uuid.uuid4().hex,
+        **claims,
+    }
+    return jwt.encode(payload, secret, algorithm="HS256")
