@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_VERSION = "2026-04"
 DEFAULT_SCOPES = (
-    "read_customers,write_customers,read_orders,write_orders,read_draft_orders,"
+    "read_customers,write_customers,read_customer_merge,read_orders,write_orders,read_draft_orders,"
     "write_draft_orders,read_products,read_companies,write_companies,"
     "read_publications,write_publications,write_discounts,write_app_proxy"
 )

@@ -138,7 +138,6 @@ def uninstall_shop(uow: UnitOfWork, *, shop_id: int) -> Shop:
     shop = get_shop(uow, shop_id=shop_id)
     if shop.uninstalled_at is None:
         shop.uninstalled_at = utcnow()
-    for token in list(shop.tokens):
-        uow.session.delete(token)
+    shop.tokens.clear()  # delete-orphan removes the rows on flush
     uow.session.flush()
     return shop

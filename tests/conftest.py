@@ -75,7 +75,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             with engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
-        except Exception as exc:  # noqa: BLE001  (any connection failure means "no PostgreSQL")
+        except Exception as exc:  # any connection failure means "no PostgreSQL"
             engine.dispose()
             message = f"PostgreSQL at {url}: {exc.__class__.__name__}"
             if IN_CI:
