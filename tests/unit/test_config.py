@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from app import create_app
-from app.config import REQUIRED_IN_PRODUCTION, ConfigError, load_settings
+from app.config import REQUIRED_IN_PRODUCTION, ConfigError, Settings, load_settings
 
 PRODUCTION = {
     "TRADELINE_ENV": "production",
@@ -109,3 +110,14 @@ def test_redis_url_switches_jobs_off_inline(tmp_path):
     settings = settings_from({"REDIS_URL": "redis://127.0.0.1:6379/0"}, tmp_path)
 
     assert settings.jobs_inline is False
+
+
+def test_env_example_documents_every_setting():
+    documented = set()
+    for line in (Path(__file__).resolve().parents[2] / ".env.example").read_text().splitlines():
+        name = line.lstrip("# ").split("=", 1)[0]
+        if "=" in line and name.isupper():
+            documented.add(name)
+    test_only = {"SHOPIFY_HTTP_TRANSPORT", "TESTING"}
+
+    assert {f.name for f in fields(Settings)} - test_only <= documented
