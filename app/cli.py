@@ -5,11 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
 
 from app.config import ConfigError
+
+if TYPE_CHECKING:
+    from app.db import UnitOfWork
 
 
 def build_app() -> Flask:
@@ -25,8 +30,12 @@ def build_app() -> Flask:
 @contextmanager
 def app_context() -> Iterator[Flask]:
     flask_app = build_app()
-    with flask_app.app_context():
-        yield flask_app
+    try:
+        with flask_app.app_context():
+            yield flask_app
+    finally:
+        # Close pooled connections now: a command run in-process (tests, scripts) must not leak them.
+        flask_app.extensions["tradeline"].db.dispose()
 
 
 @click.group()
@@ -80,9 +89,186 @@ def shops_add(domain: str, token: str | None, scopes: str) -> None:
                         tokens=TokenSet(access_token=token, scope=scopes or svc.settings.SCOPES),
                     )
                 uow.commit()
-                click.echo(f"shop {shop.domain} registered (id {shop.id})" + (", token stored" if token else ""))
+                click.echo(
+                    f"shop {shop.domain} registered (id {shop.id})" + (", token stored" if token else "")
+                )
         except DomainError as exc:
             raise click.ClickException(exc.detail) from exc
+
+
+@main.group("api-keys")
+def api_keys() -> None:
+    """REST API keys of a shop (for integrators: ERP, accounting)."""
+
+
+def _registered_shop_id(uow: UnitOfWork, domain: str) -> int:
+    """The id of the registered shop with this domain, else a clear error."""
+    from app.shops import find_shop_by_domain, normalize_shop_domain
+
+    shop = find_shop_by_domain(uow, domain=normalize_shop_domain(domain))
+    if shop is None:
+        raise click.ClickException(f"no shop {domain!r} is registered (see `tradeline shops add`)")
+    return shop.id
+
+
+@api_keys.command("create")
+@click.argument("domain")
+@click.option("--name", default="API key", show_default=True, help="what will use the key, e.g. 'ERP sync'")
+def api_keys_create(domain: str, name: str) -> None:
+    """Issue an API key for DOMAIN and print it, once."""
+    from app import services
+    from app.apikeys import create_api_key
+    from app.errors import DomainError
+
+    with app_context():
+        try:
+            with services().db.unit_of_work() as uow:
+                key, plaintext = create_api_key(uow, shop_id=_registered_shop_id(uow, domain), name=name)
+                uow.commit()
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+        click.echo(f"API key {key.prefix} ({key.name}) created for {domain}:")
+        click.echo(plaintext)
+        click.echo("Store it now: it will not be shown again (only its SHA-256 digest is kept).")
+
+
+@api_keys.command("list")
+@click.argument("domain")
+def api_keys_list(domain: str) -> None:
+    """List DOMAIN's API keys by prefix (the keys themselves are never stored)."""
+    from app import services
+    from app.apikeys import list_api_keys
+    from app.errors import DomainError
+
+    with app_context():
+        try:
+            with services().db.unit_of_work() as uow:
+                keys = list_api_keys(uow, shop_id=_registered_shop_id(uow, domain))
+                # Read inside the unit of work: its closing rollback expires the loaded rows.
+                rows = [
+                    (k.prefix, "revoked" if k.revoked_at else "active", k.created_at, k.last_used_at, k.name)
+                    for k in keys
+                ]
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+        if not rows:
+            click.echo(f"{domain} has no API keys; create one with `tradeline api-keys create {domain}`")
+            return
+        click.echo(f"{'PREFIX':<14}{'STATUS':<9}{'CREATED':<22}{'LAST USED':<22}NAME")
+        for prefix, status, created, used, name in rows:
+            click.echo(f"{prefix:<14}{status:<9}{_utc_minute(created):<22}{_utc_minute(used):<22}{name}")
+
+
+@api_keys.command("revoke")
+@click.argument("domain")
+@click.argument("prefix")
+def api_keys_revoke(domain: str, prefix: str) -> None:
+    """Revoke DOMAIN's API key PREFIX: requests with it fail from now on."""
+    from app import services
+    from app.apikeys import revoke_api_key
+    from app.errors import DomainError
+
+    with app_context():
+        try:
+            with services().db.unit_of_work() as uow:
+                key = revoke_api_key(uow, shop_id=_registered_shop_id(uow, domain), prefix=prefix)
+                uow.commit()
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+        click.echo(f"API key {key.prefix} ({key.name}) of {domain} revoked at {_utc_minute(key.revoked_at)}")
+
+
+def _utc_minute(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5000, show_default=True, envvar="PORT", help="PORT env beats 5000")
+@click.option("--workers", type=int, help="gunicorn workers (production); default 2 x cores + 1")
+@click.option(
+    "--server",
+    type=click.Choice(["auto", "gunicorn", "flask"]),
+    default="auto",
+    show_default=True,
+    help="auto: gunicorn in production (TRADELINE_ENV=production), Flask's threaded server otherwise",
+)
+@click.option("--access-log/--no-access-log", default=False, show_default=True, help="gunicorn access log")
+@click.option("--reload", is_flag=True, help="restart on code changes (Flask server only)")
+def serve(host: str, port: int, workers: int | None, server: str, access_log: bool, reload: bool) -> None:
+    """Serve the web app."""
+    from app import ops, services
+
+    flask_app = build_app()  # fail here, with a clear message, before any worker starts
+    with flask_app.app_context():
+        production = services().settings.is_production
+    if server == "gunicorn" or (server == "auto" and production):
+        workers = workers or ops.default_web_workers()
+        ops.run_gunicorn(ops.gunicorn_options(host, port, workers, access_log))
+    else:
+        flask_app.run(host=host, port=port, threaded=True, debug=False, use_reloader=reload)
+
+
+@main.command("worker")
+@click.option("--queues", default=",".join(("webhooks", "default", "bulk")), show_default=True)
+@click.option("--burst", is_flag=True, help="stop once the queues are empty")
+@click.option("--with-scheduler/--no-scheduler", default=True, show_default=True)
+@click.option("--name", help="worker name (default: random)")
+def worker(queues: str, burst: bool, with_scheduler: bool, name: str | None) -> None:
+    """Run an RQ worker on QUEUES, highest priority first."""
+    from app.worker import parse_queues, run_worker
+
+    try:
+        names = parse_queues(queues)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queues") from exc
+    flask_app = build_app()
+    try:
+        run_worker(flask_app, names, burst=burst, with_scheduler=with_scheduler, name=name)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command("scheduler")
+def scheduler() -> None:
+    """Enqueue the periodic jobs of app/cron.py on schedule (one leads, any other stands by)."""
+    import os
+    import time
+
+    import redis
+
+    from app import services
+    from app.cron import run_scheduler
+
+    # Cron strings are UTC: RQ 2.x reads them so, and RQ 3 reads them in local time.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    with app_context():
+        url = services().settings.REDIS_URL
+        if not url:
+            raise click.ClickException("REDIS_URL is not set: periodic jobs need Redis and a worker")
+        run_scheduler(redis.Redis.from_url(url))
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5000, show_default=True)
+@click.option("--serve/--no-serve", default=True, show_default=True, help="serve the app after seeding")
+@click.option("--reset", is_flag=True, help="delete the demo shop and its data, then seed it again")
+@click.option("--companies", type=click.IntRange(1, 5000), default=300, show_default=True, help="B2B buyers")
+@click.option("--retail", type=click.IntRange(0, 5000), default=150, show_default=True, help="retail buyers")
+def demo(host: str, port: int, serve: bool, reset: bool, companies: int, retail: int) -> None:
+    """Migrate the local database, seed a demo wholesale shop and serve the app (jobs inline)."""
+    from app.demo.command import run_demo
+    from app.demo.generator import DemoSize
+
+    run_demo(
+        host=host,
+        port=port,
+        serve=serve,
+        reset=reset,
+        size=DemoSize(companies=companies, retail_customers=retail),
+    )
 
 
 def _safe_url(url: str) -> str:
