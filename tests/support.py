@@ -9,8 +9,9 @@ from typing import Any
 import jwt
 
 API_KEY = "test-client-id"
-API_SECRET = "test-client-secret"
-PREVIOUS_API_SECRET = "test-previous-secret"
+# Shopify-shaped (shpss_ + 32 hex): PyJWT warns on HMAC keys shorter than 32 bytes.
+API_SECRET = "shpss_0123456789abcdef0123456789abcdef"
+PREVIOUS_API_SECRET = "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"
 # A fixed Fernet key, so a failing test can be replayed byte for byte.
 TOKEN_ENCRYPTION_KEY = "q1Yl3Xn1v4cPqFQ6oXkq1m5q6m0c3M9bIuKXl1Zb6yA="
 
