@@ -1,1 +1,3 @@
-"""The CRM model: customers, companies, orders, the products cache, timeline, notes, tasks and sales-rep assignment."""
+"""The CRM model: customers, companies, orders, the products cache, timeline, notes, tasks and sales-
+rep assignment.
+"""

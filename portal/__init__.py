@@ -1,1 +1,3 @@
-"""The wholesale buyer portal (app proxy and standalone sign-in), registration and quick order; a surface over pricing and quotes."""
+"""The wholesale buyer portal (app proxy and standalone sign-in), registration and quick order; a
+surface over pricing and quotes.
+"""

@@ -1,1 +1,3 @@
-"""Wholesale price lists, volume tiers, quantity rules, assignments, the price engine, CSV import/export and sync to Shopify catalogs."""
+"""Wholesale price lists, volume tiers, quantity rules, assignments, the price engine, CSV
+import/export and sync to Shopify catalogs.
+"""

@@ -1,1 +1,3 @@
-"""Quote requests, revisions, the negotiation state machine, approvals and conversion to Shopify draft orders and orders."""
+"""Quote requests, revisions, the negotiation state machine, approvals and conversion to Shopify draft
+orders and orders.
+"""

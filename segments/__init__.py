@@ -1,1 +1,3 @@
-"""Analytics: RFM, historic and predicted CLV, churn risk, rule-based segments, business metrics and dashboards."""
+"""Analytics: RFM, historic and predicted CLV, churn risk, rule-based segments, business metrics and
+dashboards.
+"""

@@ -1,1 +1,3 @@
-"""Webhook intake (verify, dedupe, store, enqueue), one handler per topic, bulk backfill, reconciliation and compliance topics."""
+"""Webhook intake (verify, dedupe, store, enqueue), one handler per topic, bulk backfill,
+reconciliation and compliance topics.
+"""
