@@ -1,0 +1,416 @@
+"""Benchmark harness: gunicorn on a free loopback port, a load generator, latency and throughput figures.
+
+Reused by every benchmark in bench/:
+- `prepare_database(kind, url=None)`: a migrated SQLite file or PostgreSQL database.
+- `gunicorn_server(app_spec, env=..., workers=...)`: serve an app factory until the block ends.
+- `run_load(url, ...)`: wrk (Debian's package) when installed, else a multi-process Python generator.
+- `machine_info()`, `markdown_table(...)`, `append_to_benchmarks(...)`: report what ran, where.
+
+Load only ever goes to 127.0.0.1, is bounded in time, and stops by itself.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS_MD = REPO_ROOT / "BENCHMARKS.md"
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
+LOOPBACK = "127.0.0.1"
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/h_api"
+SERVER_START_TIMEOUT_S = 30.0
+SERVER_STOP_TIMEOUT_S = 15.0
+READY_POLL_INTERVAL_S = 0.1
+# Extra time a load generator may take beyond its duration before it is treated as hung.
+LOADGEN_GRACE_S = 30.0
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load run measured."""
+
+    requests: int
+    errors: int
+    duration_s: float
+    p50_ms: float
+    p99_ms: float
+    generator: str
+    # CPU the server used per request: unlike rps, barely moved by other work on the machine.
+    server_cpu_us: float | None = None
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.duration_s if self.duration_s else 0.0
+
+    def with_server_cpu(self, cpu_seconds: float) -> LoadResult:
+        return replace(self, server_cpu_us=cpu_seconds / self.requests * 1e6 if self.requests else None)
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def prepare_database(kind: str, url: str | None = None, directory: Path | None = None) -> str:
+    """A migrated database: a fresh SQLite file in `directory`, or the PostgreSQL at `url` (kept as is)."""
+    from app.migrate import upgrade
+
+    if kind == "sqlite":
+        directory = directory or Path(tempfile.mkdtemp(prefix="tradeline-bench-"))
+        url = f"sqlite:///{directory / 'bench.db'}"
+    elif kind == "postgres":
+        url = url or DEFAULT_POSTGRES_URL
+    else:
+        raise ValueError(f"unknown database kind {kind!r}: sqlite or postgres")
+    upgrade(url)
+    return url
+
+
+def production_env(database_url: str, instance_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a production-mode Tradeline process (throwaway secrets, no Redis)."""
+    from app.config import generate_secret
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # Start from a clean slate: nothing from the caller's Tradeline settings leaks into the server.
+        if not key.startswith(("SHOPIFY_", "TRADELINE_", "DATABASE_", "REDIS_", "APP_", "SECRET_", "TOKEN_"))
+    }
+    env.update(
+        TRADELINE_ENV="production",
+        DATABASE_URL=database_url,
+        SHOPIFY_API_KEY="bench-client-id",
+        SHOPIFY_API_SECRET=generate_secret("SHOPIFY_API_SECRET"),
+        APP_URL="https://bench.invalid",
+        SECRET_KEY=generate_secret("SECRET_KEY"),
+        TOKEN_ENCRYPTION_KEY=generate_secret("TOKEN_ENCRYPTION_KEY"),
+        LOCAL_SIGNIN="0",
+        INSTANCE_PATH=str(instance_path),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running gunicorn: where it listens, and how much CPU its processes have used."""
+
+    base_url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the master and its workers so far (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # The command name (field 2) may hold spaces; the fields after its closing paren do not.
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # the process ended while we looked
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if pid == self.pid or ppid == self.pid:
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
+
+@contextmanager
+def gunicorn_server(
+    app_spec: str,
+    *,
+    env: dict[str, str],
+    workers: int,
+    ready_path: str,
+    worker_class: str = "sync",
+    threads: int = 1,
+    log_dir: Path | None = None,
+) -> Iterator[Server]:
+    """Serve `app_spec` (e.g. "bench.app:create_bench_app()") with gunicorn until the block ends."""
+    port = free_port()
+    log_dir = log_dir or Path(tempfile.mkdtemp(prefix="tradeline-bench-logs-"))
+    error_log = log_dir / "gunicorn.log"
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{LOOPBACK}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        worker_class,
+        "--threads",
+        str(threads),
+        "--chdir",
+        str(REPO_ROOT),
+        "--error-logfile",
+        str(error_log),
+        "--log-level",
+        "warning",
+        app_spec,
+    ]
+    with error_log.open("ab") as log_file:
+        process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    base_url = f"http://{LOOPBACK}:{port}"
+    try:
+        _wait_until_ready(process, base_url + ready_path, error_log)
+        yield Server(base_url=base_url, pid=process.pid)
+    finally:
+        _stop(process)
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], url: str, error_log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{error_log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(READY_POLL_INTERVAL_S)
+    raise RuntimeError(
+        f"gunicorn not ready at {url} after {SERVER_START_TIMEOUT_S}s:\n{error_log.read_text()[-4000:]}"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the gunicorn master we started (it stops its own workers)."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=SERVER_STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def check_response(url: str, headers: dict[str, str] | None = None) -> bytes:
+    """GET `url` once and return the body; raises unless the answer is 200."""
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        if response.status != 200:
+            raise RuntimeError(f"{url} answered {response.status}")
+        return response.read()
+
+
+def run_load(
+    url: str,
+    *,
+    duration_s: float,
+    connections: int,
+    threads: int = 1,
+    headers: dict[str, str] | None = None,
+    generator: str = "auto",
+) -> LoadResult:
+    """Closed-loop load on `url` for `duration_s`: wrk when installed (or asked for), else Python."""
+    if generator == "wrk" or (generator == "auto" and shutil.which("wrk")):
+        return _run_wrk(url, duration_s=duration_s, connections=connections, threads=threads, headers=headers)
+    return _run_python(url, duration_s=duration_s, connections=connections, headers=headers)
+
+
+def _run_wrk(
+    url: str, *, duration_s: float, connections: int, threads: int, headers: dict[str, str] | None
+) -> LoadResult:
+    unsupported = set(headers or {}) - {"Authorization"}
+    if unsupported:
+        raise ValueError(f"the wrk script only sends Authorization, not {sorted(unsupported)}")
+    env = {**os.environ, "BENCH_AUTHORIZATION": (headers or {}).get("Authorization", "")}
+    command = [
+        "wrk",
+        f"--threads={threads}",
+        f"--connections={connections}",
+        f"--duration={round(duration_s)}s",
+        "--timeout=10s",
+        f"--script={WRK_SCRIPT}",
+        url,
+    ]
+    completed = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=duration_s + LOADGEN_GRACE_S, check=True
+    )
+    line = next(line for line in completed.stdout.splitlines() if line.startswith("BENCH_JSON "))
+    figures = json.loads(line.removeprefix("BENCH_JSON "))
+    errors = sum(figures[k] for k in ("connect", "read", "write", "status", "timeout"))
+    return LoadResult(
+        requests=figures["requests"],
+        errors=errors,
+        duration_s=figures["duration_us"] / 1e6,
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        generator=_wrk_version(),
+    )
+
+
+def _wrk_version() -> str:
+    completed = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    lines = (completed.stdout or completed.stderr).splitlines()
+    return " ".join(lines[0].split()[:2]) if lines else "wrk"
+
+
+def _run_python(
+    url: str, *, duration_s: float, connections: int, headers: dict[str, str] | None
+) -> LoadResult:
+    """One process per connection, each a keep-alive http.client loop (reconnecting when told to close)."""
+    parsed = urllib.request.urlparse(url)
+    host, port = parsed.hostname or LOOPBACK, parsed.port or 80
+    path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+    jobs = [(host, port, path, headers or {}, duration_s)] * connections
+    started = time.perf_counter()
+    # fork: the children need nothing but this function, and start in milliseconds.
+    with multiprocessing.get_context("fork").Pool(connections) as pool:
+        results = pool.map(_python_connection_loop, jobs)
+    elapsed = time.perf_counter() - started
+    latencies = sorted(latency for _, batch in results for latency in batch)
+    errors = sum(failed for failed, _ in results)
+    return LoadResult(
+        requests=len(latencies),
+        errors=errors,
+        # Pool start-up and teardown are not load: the loops ran for duration_s each.
+        duration_s=min(elapsed, duration_s),
+        p50_ms=_percentile(latencies, 50) * 1000,
+        p99_ms=_percentile(latencies, 99) * 1000,
+        generator=f"python http.client x{connections} processes",
+    )
+
+
+def _python_connection_loop(job: tuple[str, int, str, dict[str, str], float]) -> tuple[int, list[float]]:
+    """Requests in a loop on one connection until the deadline: (failures, latencies in seconds)."""
+    host, port, path, headers, duration_s = job
+    deadline = time.perf_counter() + duration_s
+    latencies: list[float] = []
+    failed = 0
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    while time.perf_counter() < deadline:
+        begun = time.perf_counter()
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            failed += 1
+            conn.close()
+            conn = http.client.HTTPConnection(host, port, timeout=10)
+            continue
+        if response.status != 200:
+            failed += 1
+        latencies.append(time.perf_counter() - begun)
+        if response.will_close:
+            conn.close()
+            conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.close()
+    return failed, latencies
+
+
+def _percentile(sorted_values: Sequence[float], percent: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, round(percent / 100 * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def median_result(results: Sequence[LoadResult]) -> LoadResult:
+    """The median of several rounds, figure by figure (errors are summed: any error spoils the run)."""
+    cpu = [r.server_cpu_us for r in results if r.server_cpu_us is not None]
+    return LoadResult(
+        requests=round(statistics.median(r.requests for r in results)),
+        errors=sum(r.errors for r in results),
+        duration_s=statistics.median(r.duration_s for r in results),
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p99_ms=statistics.median(r.p99_ms for r in results),
+        generator=results[0].generator,
+        server_cpu_us=statistics.median(cpu) if cpu else None,
+    )
+
+
+def machine_info() -> dict[str, str]:
+    """CPU model, cores, RAM, Python and OS of this machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    os_name = platform.platform()
+    try:
+        release = dict(
+            line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
+        )
+        os_name = f"{release.get('PRETTY_NAME', '').strip(chr(34))} (kernel {platform.release()})"
+    except OSError:
+        pass
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "RAM": ram,
+        "Python": platform.python_version(),
+        "OS": os_name,
+    }
+
+
+def machine_line(info: dict[str, str] | None = None) -> str:
+    info = info or machine_info()
+    return "; ".join(f"{key}: {value}" for key, value in info.items())
+
+
+TABLE_HEADER = (
+    "| route | database | workers | rps | p50 ms | p99 ms | server CPU µs/req | rps vs bare |\n"
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"
+)
+
+
+def markdown_row(
+    route: str, database: str, workers: str, result: LoadResult, baseline: LoadResult | None = None
+) -> str:
+    ratio = f"{result.rps / baseline.rps:.2f}" if baseline and baseline.rps else "1.00"
+    cpu = f"{result.server_cpu_us:,.0f}" if result.server_cpu_us is not None else "-"
+    return (
+        f"| {route} | {database} | {workers} | {result.rps:,.0f} | {result.p50_ms:.2f} | "
+        f"{result.p99_ms:.2f} | {cpu} | {ratio} |"
+    )
+
+
+def append_to_benchmarks(section: str, path: Path = BENCHMARKS_MD) -> None:
+    """Append a section to BENCHMARKS.md (created with its preamble when missing)."""
+    if not path.exists():
+        path.write_text("# Benchmarks\n\nFigures from `bench/` (see bench/harness.py). Newest last.\n")
+    with path.open("a") as out:
+        out.write("\n" + section.rstrip() + "\n")
+
+
+def utc_stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
