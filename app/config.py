@@ -57,6 +57,9 @@ class Settings:
     INSTANCE_PATH: str = str(PROJECT_ROOT / "instance")
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "json"
+    # Reverse proxies in front of the app (load balancer, TLS terminator) whose X-Forwarded-* headers are
+    # trusted: Shopify request verification needs the public https URL, not the proxy's internal one.
+    PROXY_COUNT: int = 0
     # Local sign-in (development and demo only): production never enables it.
     LOCAL_SIGNIN: bool = True
     # Tests inject an httpx transport to fake Shopify at the HTTP boundary.
@@ -91,6 +94,11 @@ def _coerce(name: str, raw: str) -> Any:
     kind = Settings.__dataclass_fields__[name].type
     if kind == "bool":
         return raw.strip().lower() in _BOOL_TRUE
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if raw == "" and "None" in str(kind):
         return None
     return raw

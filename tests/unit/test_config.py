@@ -121,3 +121,24 @@ def test_env_example_documents_every_setting():
     test_only = {"SHOPIFY_HTTP_TRANSPORT", "TESTING"}
 
     assert {f.name for f in fields(Settings)} - test_only <= documented
+
+
+def test_proxy_count_is_a_number(tmp_path):
+    assert settings_from({"PROXY_COUNT": "1"}, tmp_path).PROXY_COUNT == 1
+    with pytest.raises(ConfigError, match="PROXY_COUNT must be a whole number"):
+        settings_from({"PROXY_COUNT": "one"}, tmp_path)
+
+
+def test_behind_a_proxy_the_app_sees_the_public_https_url(tmp_path):
+    from flask import request
+
+    from tests.support import TEST_SETTINGS
+
+    app = create_app({**TEST_SETTINGS, "INSTANCE_PATH": str(tmp_path), "PROXY_COUNT": 1})
+    app.add_url_rule("/where", "where", lambda: request.url)
+
+    answer = app.test_client().get(
+        "/where", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "crm.example.com"}
+    )
+
+    assert answer.text == "https://crm.example.com/where"
