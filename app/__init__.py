@@ -61,4 +61,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(api_views.bp)
+
+    from app.auth.service import shop_installed
+    from app.shopify.jobs import on_shop_installed
+
+    # sender=app: a receiver per app, so apps built in one process (tests, workers) never cross-fire.
+    shop_installed.connect(on_shop_installed, sender=app)
     return app
