@@ -6,6 +6,7 @@ import json
 
 import httpx
 import pytest
+from graphql import parse
 from sqlalchemy import select
 
 from app import services
@@ -47,10 +48,8 @@ class FakeShopify:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/admin/api/2026-04/graphql.json":
-            query = json.loads(request.content)["query"]
-            self.graphql_calls.append(
-                (request.headers["X-Shopify-Access-Token"], query.split("{")[0].strip())
-            )
+            operation = parse(json.loads(request.content)["query"]).definitions[0]
+            self.graphql_calls.append((request.headers["X-Shopify-Access-Token"], operation.name.value))
             return httpx.Response(200, json=SHOP_DETAILS)
         return self.tokens._handle(request)
 
@@ -97,7 +96,7 @@ def test_the_first_embedded_load_installs_the_shop_and_fetches_its_details(clien
         548380009,
     )
     # Jobs call Shopify with the offline token the exchange stored, never with the session token.
-    assert shopify.graphql_calls == [("shpat_offline_0001", "query ShopDetails")]
+    assert shopify.graphql_calls == [("shpat_offline_0001", "ShopDetails")]
     assert "Acme Wholesale" in answer.text
 
 
