@@ -8,12 +8,12 @@ import re
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.db import UnitOfWork, utcnow
+from app.db import DirectSelect, UnitOfWork, utcnow
 from app.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from app.models import ApiKey, Shop
 
@@ -27,9 +27,34 @@ KEY_RE = re.compile(rf"^{KEY_SCHEME}_([A-Za-z0-9]{{{PREFIX_LENGTH_CHARS}}})_([A-
 NAME_MAX_CHARS = 255
 # last_used_at is written at most this often per key, so authenticated reads stay read-only.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# One answer for an unknown prefix and a wrong secret, so a caller cannot tell which prefixes exist.
+INVALID_KEY_DETAIL = "The API key is not valid."
 # Built once: every API request runs it, and building a statement costs more than running this one.
 _KEY_WITH_SHOP = (
     select(ApiKey, Shop).join(Shop, Shop.id == ApiKey.shop_id).where(ApiKey.prefix == bindparam("prefix"))
+)
+_key_table, _shop_table = ApiKey.__table__, Shop.__table__
+# The same lookup for `authenticate_key`, which every API request runs: the columns it needs as a plain
+# tuple (in the order unpacked there), with no session, ORM instances or per-execution statement objects.
+_KEY_AND_SHOP_COLUMNS = DirectSelect(
+    select(
+        _key_table.c.id,
+        _key_table.c.digest,
+        _key_table.c.last_used_at,
+        _key_table.c.revoked_at,
+        _shop_table.c.id,
+        _shop_table.c.domain,
+        _shop_table.c.name,
+        _shop_table.c.email,
+        _shop_table.c.plan,
+        _shop_table.c.currency,
+        _shop_table.c.timezone,
+        _shop_table.c.scopes,
+        _shop_table.c.installed_at,
+        _shop_table.c.uninstalled_at,
+    )
+    .join_from(_key_table, _shop_table, _shop_table.c.id == _key_table.c.shop_id)
+    .where(_key_table.c.prefix == bindparam("prefix"))
 )
 
 
@@ -93,6 +118,66 @@ class Authentication:
     use_due: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ApiShop:
+    """The shop of an authenticated API key, as read with the key: plain values, tied to no session."""
+
+    id: int
+    domain: str
+    name: str
+    email: str | None
+    plan: str | None
+    currency: str
+    timezone: str
+    scopes: str
+    installed_at: datetime | None
+    uninstalled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCaller:
+    """Who an API request acts as: a live key, its shop, and whether `record_key_use` is due."""
+
+    key_id: int
+    key_prefix: str
+    shop: ApiShop
+    use_due: bool
+
+
+def _key_prefix(raw_key: str) -> str:
+    match = KEY_RE.match(raw_key)
+    if match is None:
+        raise Unauthorized(
+            "The API key is malformed: expected tl_<prefix>_<secret>, as `tradeline api-keys create` prints."
+        )
+    return match.group(1)
+
+
+def _refuse_unless_live(
+    raw_key: str,
+    *,
+    prefix: str,
+    digest: str,
+    revoked_at: datetime | None,
+    shop_domain: str,
+    shop_installed: bool,
+) -> None:
+    """Unauthorized unless the digest matches a live key; Forbidden when its shop is uninstalled."""
+    # compare_digest keeps the comparison time independent of where the digests differ.
+    if not hmac.compare_digest(digest, key_digest(raw_key)):
+        raise Unauthorized(INVALID_KEY_DETAIL)
+    if revoked_at is not None:
+        raise Unauthorized(f"The API key {prefix} was revoked on {revoked_at.isoformat()}.")
+    if not shop_installed:
+        raise Forbidden(
+            f"The shop {shop_domain} has uninstalled Tradeline; its API keys work again once it reinstalls."
+        )
+
+
+def _use_due(last_used_at: datetime | None) -> bool:
+    return last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION
+
+
 def authenticate(uow: UnitOfWork, raw_key: str) -> ApiKey:
     """The live key matching `raw_key`, else Unauthorized (or Forbidden when its shop is uninstalled).
 
@@ -103,47 +188,77 @@ def authenticate(uow: UnitOfWork, raw_key: str) -> ApiKey:
 
 def authenticate_request(uow: UnitOfWork, raw_key: str) -> Authentication:
     """`authenticate`, with the key's shop and whether `record_use` is due (at most once a minute)."""
-    match = KEY_RE.match(raw_key)
-    if match is None:
-        raise Unauthorized(
-            "The API key is malformed: expected tl_<prefix>_<secret>, as `tradeline api-keys create` prints."
-        )
+    prefix = _key_prefix(raw_key)
     # One query loads the key and its shop; while the caller holds the shop, reading it again in the same
     # unit of work (`get_shop`) is an identity-map hit, not a second query.
-    row = uow.session.execute(_KEY_WITH_SHOP, {"prefix": match.group(1)}).one_or_none()
-    # compare_digest keeps the comparison time independent of where the digests differ.
-    if row is None or not hmac.compare_digest(row.ApiKey.digest, key_digest(raw_key)):
-        raise Unauthorized("The API key is not valid.")
+    row = uow.session.execute(_KEY_WITH_SHOP, {"prefix": prefix}).one_or_none()
+    if row is None:
+        raise Unauthorized(INVALID_KEY_DETAIL)
     key: ApiKey = row.ApiKey
     shop: Shop = row.Shop
-    if key.revoked_at is not None:
-        raise Unauthorized(f"The API key {key.prefix} was revoked on {key.revoked_at.isoformat()}.")
-    if not shop.is_installed:
-        raise Forbidden(
-            f"The shop {shop.domain} has uninstalled Tradeline; its API keys work again once it reinstalls."
-        )
-    use_due = key.last_used_at is None or utcnow() - key.last_used_at >= LAST_USED_RESOLUTION
-    return Authentication(key=key, shop=shop, use_due=use_due)
+    _refuse_unless_live(
+        raw_key,
+        prefix=prefix,
+        digest=key.digest,
+        revoked_at=key.revoked_at,
+        shop_domain=shop.domain,
+        shop_installed=shop.is_installed,
+    )
+    return Authentication(key=key, shop=shop, use_due=_use_due(key.last_used_at))
 
 
-def record_use(uow: UnitOfWork, *, key: ApiKey) -> bool:
+def authenticate_key(connection: Connection, raw_key: str) -> ApiCaller:
+    """`authenticate_request` as one statement on `connection` (see `Database.read_connection`).
+
+    The same checks and refusals, with the key's shop as plain values: what every API request runs, so
+    it costs one statement, and no session, transaction of its own or ORM instances.
+    """
+    prefix = _key_prefix(raw_key)
+    row = _KEY_AND_SHOP_COLUMNS.first(connection, {"prefix": prefix})
+    if row is None:
+        raise Unauthorized(INVALID_KEY_DETAIL)
+    key_id, digest, last_used_at, revoked_at, *shop_values = row
+    shop = ApiShop(*shop_values)
+    _refuse_unless_live(
+        raw_key,
+        prefix=prefix,
+        digest=digest,
+        revoked_at=revoked_at,
+        shop_domain=shop.domain,
+        # Shop.is_installed, on the plain values.
+        shop_installed=shop.installed_at is not None and shop.uninstalled_at is None,
+    )
+    return ApiCaller(key_id=key_id, key_prefix=prefix, shop=shop, use_due=_use_due(last_used_at))
+
+
+def record_key_use(uow: UnitOfWork, *, key_id: int) -> bool:
     """Set the key's last_used_at to now unless another request did so within LAST_USED_RESOLUTION.
 
     Run it as the first statement of a transaction, then commit: on SQLite a transaction that read
     before it writes cannot wait for a concurrent writer and fails with "database is locked" instead.
     """
+    return _record_use(uow, key_id=key_id, now=utcnow())
+
+
+def record_use(uow: UnitOfWork, *, key: ApiKey) -> bool:
+    """`record_key_use` for a loaded key, whose last_used_at then shows the write."""
     now = utcnow()
+    written = _record_use(uow, key_id=key.id, now=now)
+    if written:
+        # Reflect the write on the loaded row without marking it dirty (which would UPDATE it again).
+        set_committed_value(key, "last_used_at", now)
+    return written
+
+
+def _record_use(uow: UnitOfWork, *, key_id: int, now: datetime) -> bool:
     # The condition makes concurrent requests at the minute boundary write once, the others no-ops.
     result = uow.session.execute(
         update(ApiKey)
         .where(
-            ApiKey.id == key.id,
+            ApiKey.id == key_id,
             or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_RESOLUTION),
         )
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount:
-        # Reflect the write on the loaded row without marking it dirty (which would UPDATE it again).
-        set_committed_value(key, "last_used_at", now)
     return bool(result.rowcount)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import DateTime, MetaData, Select, create_engine, event, exc
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -62,11 +66,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, transactional=kwargs.get("isolation_level") != "AUTOCOMMIT")
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, transactional: bool) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINTs and defers BEGIN; take it over,
     # as the SQLAlchemy docs ("Serializable isolation / Savepoints / Transactional DDL") advise.
     @event.listens_for(engine, "connect")
@@ -77,6 +81,11 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+    if not transactional:
+        # An AUTOCOMMIT engine runs each statement on its own; no listener also keeps SQLAlchemy's
+        # per-statement event dispatch off its connections.
+        return
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -97,13 +106,17 @@ class Database:
         self._pid: int | None = None
         self._bind: Engine | Connection | None = None
         self._session_factory: sessionmaker[Session] | None = None
+        self._reader: Engine | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None or self._pid != os.getpid():
             if self._engine is not None:
-                # Inherited from the parent: drop the pool without closing the parent's sockets.
+                # Inherited from the parent: drop the pools without closing the parent's sockets.
                 self._engine.dispose(close=False)
+            if self._reader is not None:
+                self._reader.dispose(close=False)
+                self._reader = None
             self._engine = make_engine(self.url, **self._engine_kwargs)
             self._pid = os.getpid()
             self._session_factory = None
@@ -129,10 +142,146 @@ class Database:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session)
 
+    @property
+    def reader(self) -> Engine:
+        """An AUTOCOMMIT engine on the same database, for `read_connection` (created lazily, fork-safe)."""
+        self.engine  # noqa: B018  (drops a reader inherited from a parent process)
+        if self._reader is None:
+            # The driver's connection stays in autocommit, so returning it to the pool needs no ROLLBACK.
+            autocommit = {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}
+            self._reader = make_engine(self.url, **{**self._engine_kwargs, **autocommit})
+        return self._reader
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A connection for one self-contained read: each statement runs on its own, in autocommit mode.
+
+        For a read that needs no transaction, such as authenticating a request: one statement sees a
+        consistent snapshot, and on PostgreSQL it is one round trip instead of BEGIN, SELECT, ROLLBACK.
+        Under `bind_to` (tests) it is the bound connection, so the read sees the test's data. Never write
+        through it: writes belong in a unit of work.
+        """
+        if isinstance(self._bind, Connection):
+            yield self._bind
+            return
+        with self.reader.connect() as connection:
+            yield connection
+
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+        if self._reader is not None:
+            self._reader.dispose()
+            self._reader = None
+
+
+@dataclass(frozen=True)
+class _DialectForm:
+    """A DirectSelect as one dialect runs it."""
+
+    sql: str
+    bind_names: frozenset[str]
+    # Bind names in the order of the SQL's placeholders, for positional paramstyles (SQLite's qmark).
+    positional_names: tuple[str, ...] | None
+    bind_processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+    result_processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+class DirectSelect:
+    """A SELECT compiled once per dialect, run on the DBAPI cursor, its values through the column types.
+
+    For the few statements every request runs. Rows hold what `Connection.execute` returns (UTCDateTime
+    and the other types still convert them), without SQLAlchemy's per-execution objects (execution
+    context, compiled-cache lookup, parameter and result objects): under gunicorn on 2 cores those cost
+    ~90 µs of CPU per statement, more than the query itself (BENCHMARKS.md, GET /api/v1/shop). What
+    that skips besides: the engine's execution events and echo, so use it for a hot path only. Errors
+    are SQLAlchemy's DBAPIError subclasses and a dropped connection is invalidated, as with
+    `Connection.execute`. Plain bind parameters only (`bindparam("name")`; no IN-list expansion).
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._forms: weakref.WeakKeyDictionary[Dialect, _DialectForm] = weakref.WeakKeyDictionary()
+
+    def _form(self, dialect: Dialect) -> _DialectForm:
+        form = self._forms.get(dialect)
+        if form is None:
+            form = self._forms[dialect] = self._compile(dialect)
+        return form
+
+    def _compile(self, dialect: Dialect) -> _DialectForm:
+        compiled = self.statement.compile(dialect=dialect)
+        if (
+            not isinstance(compiled, SQLCompiler)
+            or compiled.literal_execute_params
+            or compiled.post_compile_params
+        ):
+            raise ValueError("DirectSelect takes a SELECT with plain bind parameters only")
+        if compiled.escaped_bind_names:
+            raise ValueError(
+                f"bind parameter names that need escaping: {sorted(compiled.escaped_bind_names)}"
+            )
+        bind_processors = []
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                bind_processors.append((name, processor))
+        result_processors = []
+        for index, column in enumerate(self.statement.selected_columns):
+            processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if processor is not None:
+                result_processors.append((index, processor))
+        return _DialectForm(
+            sql=compiled.string,
+            bind_names=frozenset(compiled.binds),
+            positional_names=tuple(compiled.positiontup) if compiled.positiontup is not None else None,
+            bind_processors=tuple(bind_processors),
+            result_processors=tuple(result_processors),
+        )
+
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row for `params` (bind name -> value) as a tuple, or None when there is none."""
+        form = self._form(connection.dialect)
+        if not form.bind_names <= params.keys():
+            missing = sorted(form.bind_names - params.keys())
+            raise exc.ArgumentError(f"A value is required for bind parameter {missing[0]!r}")
+        values = dict(params)
+        for name, processor in form.bind_processors:
+            values[name] = processor(values[name])
+        dbapi_params: Any = (
+            tuple(values[name] for name in form.positional_names)
+            if form.positional_names is not None
+            else values
+        )
+        dialect = connection.dialect
+        dbapi_connection = connection.connection.driver_connection
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(form.sql, dbapi_params)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as error:
+            # As Connection.execute does: a connection the server dropped is not returned to the pool.
+            dropped = dialect.is_disconnect(error, dbapi_connection, None)
+            if dropped:
+                connection.invalidate(error)
+            raise exc.DBAPIError.instance(
+                form.sql,
+                dbapi_params,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=dropped,
+                dialect=dialect,
+            ) from error
+        if row is None or not form.result_processors:
+            return None if row is None else tuple(row)
+        processed = list(row)
+        for index, processor in form.result_processors:
+            processed[index] = processor(processed[index])
+        return tuple(processed)
 
 
 class UnitOfWork:

@@ -2,6 +2,7 @@
 
     python -m bench.api_shop --db sqlite
     python -m bench.api_shop --db postgres --database-url postgresql://postgres@127.0.0.1:5432/h_api --append
+    python -m bench.api_shop --db sqlite --profile /tmp/api.collapsed   # where the API's CPU goes (py-spy)
 
 The target is an API throughput of at least TARGET_RATIO of the bare route's: the API path (key lookup,
 shop read, JSON) should cost less than the framework around it.
@@ -12,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shlex
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -26,12 +29,16 @@ from bench.harness import (
     LoadResult,
     append_to_benchmarks,
     check_response,
+    cpu_breakdown,
     gunicorn_server,
+    load_average,
     machine_line,
     markdown_row,
     median_result,
+    postgres_backend_cpu,
     prepare_database,
     production_env,
+    py_spy_profile,
     run_load,
     utc_stamp,
 )
@@ -74,6 +81,35 @@ def remove_bench_shop(database_url: str, shop_id: int) -> None:
         db.dispose()
 
 
+# Where a request's Python CPU goes, most specific first (see `cpu_breakdown`).
+PROFILE_CATEGORIES = (
+    ("key lookup: the SELECT on the driver (DirectSelect.first)", "DirectSelect.first"),
+    ("key check: prefix, SHA-256, compare, result objects", "authenticate_key"),
+    ("read connection: pool checkout and return", "read_connection"),
+    ("last use recorded (once a minute per key)", "record_key_use"),
+    ("view: serialize the shop, JSON response", "shop (app/api/views.py"),
+    ("rest of api_key_required", "api_key_required"),
+    ("Flask around the view: contexts, hooks, response", "Flask.__call__"),
+    ("gunicorn: accept, parse, write, close", "SyncWorker.handle"),
+)
+
+
+def _print_profile(collapsed: Path, server_cpu_us: float) -> None:
+    print(
+        f"py-spy under API load ({collapsed}); shares of GIL-holding samples in request handling, "
+        f"and of the {server_cpu_us:,.0f} µs of server CPU per request in that run:",
+        file=sys.stderr,
+    )
+    for label, share in cpu_breakdown(collapsed, PROFILE_CATEGORIES, within="SyncWorker.handle"):
+        print(f"{share:6.1%}  {share * server_cpu_us:5,.0f} µs  {label}", file=sys.stderr)
+
+
+def _children_cpu_seconds() -> float:
+    """User + system CPU of this process's finished children (the load generator runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _brief(result: LoadResult) -> str:
     return f"{result.rps:,.0f} rps, {result.server_cpu_us or 0:,.0f} µs server CPU/request"
 
@@ -98,6 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--append", action="store_true", help="append the results to BENCHMARKS.md")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="after the rounds, sample the workers with py-spy under API load: collapsed stacks to FILE, "
+        "the top frames to stderr",
+    )
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="tradeline-bench-"))
@@ -107,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     env = production_env(database_url, workdir / "instance")
     bare: list[LoadResult] = []
     api: list[LoadResult] = []
+    # CPU per request the server's figure leaves out, by route: the load generator's (it shares the cores)
+    # and the PostgreSQL backends' serving the workers.
+    loadgen_cpu_us: dict[str, list[float]] = {BARE_PATH: [], API_PATH: []}
+    database_cpu_us: dict[str, list[float]] = {BARE_PATH: [], API_PATH: []}
+    load_before = load_average()
     try:
         with gunicorn_server(
             "bench.app:create_bench_app()",
@@ -121,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError(f"{API_PATH} answered for {shown['data']['domain']}")
 
             def load(path: str, seconds: float, headers: dict[str, str] | None = None) -> LoadResult:
+                database_before = postgres_backend_cpu(database_url) if args.db == "postgres" else {}
+                loadgen_before = _children_cpu_seconds()
                 cpu_before = server.cpu_seconds()
                 result = run_load(
                     server.base_url + path,
@@ -130,16 +180,38 @@ def main(argv: list[str] | None = None) -> int:
                     headers=headers,
                     generator=args.loadgen,
                 )
-                return result.with_server_cpu(server.cpu_seconds() - cpu_before)
+                result = result.with_server_cpu(server.cpu_seconds() - cpu_before)
+                if result.requests:
+                    per_request = 1e6 / result.requests
+                    loadgen_cpu_us[path].append((_children_cpu_seconds() - loadgen_before) * per_request)
+                    database_after = postgres_backend_cpu(database_url) if args.db == "postgres" else {}
+                    used = sum(cpu - database_before.get(pid, 0.0) for pid, cpu in database_after.items())
+                    database_cpu_us[path].append(used * per_request)
+                return result
 
             load(BARE_PATH, args.warmup)
             load(API_PATH, args.warmup, auth)
+            for figures in (*loadgen_cpu_us.values(), *database_cpu_us.values()):
+                figures.clear()
             for round_number in range(1, args.rounds + 1):
                 bare.append(load(BARE_PATH, args.duration))
                 api.append(load(API_PATH, args.duration, auth))
                 print(
                     f"round {round_number}: bare {_brief(bare[-1])}; API {_brief(api[-1])}", file=sys.stderr
                 )
+            load_after = load_average()
+            if args.profile:
+                cpu_before = server.cpu_seconds()
+                with py_spy_profile(server.pid, args.profile):
+                    profiled = run_load(
+                        server.base_url + API_PATH,
+                        duration_s=args.duration,
+                        connections=args.connections,
+                        threads=args.threads,
+                        headers=auth,
+                        generator=args.loadgen,
+                    ).with_server_cpu(server.cpu_seconds() - cpu_before)
+                _print_profile(args.profile, profiled.server_cpu_us or 0.0)
     finally:
         remove_bench_shop(database_url, shop_id)
 
@@ -149,6 +221,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     ratio = api_result.rps / bare_result.rps
     cpu_ratio = (bare_result.server_cpu_us or 0) / (api_result.server_cpu_us or 1)
+    # Server, load generator and database share the cores, so on an otherwise idle machine the rps of a
+    # route is the cores over the CPU all three spend per request.
+    machine_cpu_us = {
+        path: (result.server_cpu_us or 0)
+        + statistics.median(loadgen_cpu_us[path])
+        + statistics.median(database_cpu_us[path])
+        for path, result in ((BARE_PATH, bare_result), (API_PATH, api_result))
+    }
+    cpu_bound_ratio = machine_cpu_us[BARE_PATH] / machine_cpu_us[API_PATH]
     database = "PostgreSQL" if args.db == "postgres" else "SQLite (file)"
     workers = f"{args.workers} {args.worker_class}"
     command = "python -m bench.api_shop " + shlex.join(argv if argv is not None else sys.argv[1:])
@@ -160,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             f"Machine: {machine_line()}  ",
             f"Load: {api_result.generator}, {args.connections} connections, {args.rounds} rounds of "
             f"{args.duration:g} s per route after {args.warmup:g} s warm-up, medians; loopback; "
-            f"gunicorn {workers} worker(s), production settings.",
+            f"gunicorn {workers} worker(s), production settings. "
+            f"Load average (1/5/15 min) before: {load_before}, after: {load_after}.",
             "",
             TABLE_HEADER,
             markdown_row(f"bare `{BARE_PATH}`", database, workers, bare_result),
@@ -171,6 +253,19 @@ def main(argv: list[str] | None = None) -> int:
             f"Rounds (rps, bare/API): "
             + ", ".join(f"{b.rps:,.0f}/{a.rps:,.0f}" for b, a in zip(bare, api, strict=True))
             + ".",
+            "",
+            "CPU per request beyond the server's (medians): load generator "
+            f"{statistics.median(loadgen_cpu_us[BARE_PATH]):,.0f} µs bare / "
+            f"{statistics.median(loadgen_cpu_us[API_PATH]):,.0f} µs API"
+            + (
+                f"; PostgreSQL backends {statistics.median(database_cpu_us[API_PATH]):,.0f} µs "
+                "per API request"
+                if args.db == "postgres"
+                else ""
+            )
+            + f". All together, bare {machine_cpu_us[BARE_PATH]:,.0f} µs, "
+            f"API {machine_cpu_us[API_PATH]:,.0f} µs: the ratio they predict on an otherwise idle machine "
+            f"(CPU-bound) is {cpu_bound_ratio:.2f}.",
         ]
     )
     print(section)

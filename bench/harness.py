@@ -136,6 +136,38 @@ class Server:
         return total / ticks
 
 
+def _process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far, 0 when it is gone (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_backend_cpu(database_url: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to this URL's database, by pid.
+
+    Empty when the server is not on this machine. Only meaningful when nothing else uses that database.
+    """
+    from sqlalchemy import text
+
+    from app.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            pids = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalars()
+            return {pid: _process_cpu_seconds(pid) for pid in pids if Path(f"/proc/{pid}").exists()}
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def gunicorn_server(
     app_spec: str,
@@ -414,3 +446,48 @@ def append_to_benchmarks(section: str, path: Path = BENCHMARKS_MD) -> None:
 
 def utc_stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, to tell a quiet machine from a busy one."""
+    return "/".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+@contextmanager
+def py_spy_profile(pid: int, output: Path, *, rate_hz: int = 250) -> Iterator[None]:
+    """Sample the process and its children with py-spy (GIL holders only, i.e. Python on the CPU) while
+    the block runs; `output` gets py-spy's collapsed stacks, one line per distinct stack with its count.
+    """
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--gil", "--nonblocking"]
+    command += ["--rate", str(rate_hz), "--format", "raw", "--output", str(output)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.0)  # attaching to every worker takes a moment
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
+        _, stderr = process.communicate(timeout=SERVER_STOP_TIMEOUT_S)
+        if not output.exists():
+            raise RuntimeError(f"py-spy wrote no profile: {stderr.decode(errors='replace')[-500:]}")
+
+
+def cpu_breakdown(
+    collapsed: Path, categories: Sequence[tuple[str, str]], *, within: str
+) -> list[tuple[str, float]]:
+    """Shares of the samples whose stack holds `within`, by the first category whose frame text is on
+    the stack (categories are (label, text) pairs, most specific first); the rest is "other"."""
+    counts: dict[str, int] = {}
+    samples = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if within not in stack:
+            continue
+        count = int(count_text)
+        samples += count
+        label = next((label for label, text in categories if text in stack), "other")
+        counts[label] = counts.get(label, 0) + count
+    if not samples:
+        return []
+    order = [label for label, _ in categories] + ["other"]
+    return [(label, counts[label] / samples) for label in order if label in counts]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 import uuid
 from typing import Any
@@ -57,3 +61,32 @@ def session_token(
         **claims,
     }
     return jwt.encode(payload, secret, algorithm="HS256")
+
+
+def signed_webhook(
+    topic: str,
+    payload: Any,
+    *,
+    shop: str = "acme.myshopify.com",
+    webhook_id: str | None = None,
+    secret: str = API_SECRET,
+    api_version: str = "2026-04",
+    triggered_at: str | None = "2026-05-01T15:00:00.123456789Z",
+    event_id: str | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """A webhook delivery as Shopify sends it: the JSON body (bytes unless given) and its headers."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": base64.b64encode(
+            hmac.new(secret.encode(), body, hashlib.sha256).digest()
+        ).decode(),
+        "X-Shopify-Shop-Domain": shop,
+        "X-Shopify-API-Version": api_version,
+        "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
+        "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
+    }
+    if triggered_at:
+        headers["X-Shopify-Triggered-At"] = triggered_at
+    return body, headers

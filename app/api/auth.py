@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from app import services
-from app.apikeys import authenticate_request, record_use
+from app.apikeys import ApiCaller, ApiShop, authenticate_key, record_key_use
 from app.db import UnitOfWork
 from app.errors import Unauthorized
 
@@ -49,39 +49,56 @@ def bearer_token(header: str | None) -> str:
 
 
 def api_key_required(view: F) -> F:
-    """Authenticate the request's API key; the view gets `g.shop_id`, `g.api_key_id` and `request_uow()`."""
+    """Authenticate the API key; the view gets `current_api_shop()`, `request_uow()` and `g.shop_id`."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         raw_key = bearer_token(request.headers.get("Authorization"))
-        # One unit of work, and usually one transaction, for the whole request: authentication has loaded
-        # the key and the shop into its session; a second session would cost another connection checkout
-        # and another BEGIN/ROLLBACK round trip.
-        with services().db.unit_of_work() as uow:
-            auth = authenticate_request(uow, raw_key)
-            g.shop_id, g.api_key_id = auth.key.shop_id, auth.key.id
-            # The session's identity map holds rows weakly: holding the shop for the request keeps
-            # `get_shop(request_uow(), shop_id=g.shop_id)` free of a second query.
-            g.api_shop = auth.shop
-            if auth.use_due:
-                # At most once a minute per key. End the read transaction first (SQLite cannot turn it into
-                # a write while another process writes), and commit at once so a failing view keeps it.
+        db = services().db
+        # A read on its own connection, outside any unit of work: on PostgreSQL one round trip, where a
+        # session would add BEGIN and ROLLBACK. Nothing is cached across requests, so a revoked key or an
+        # uninstalled shop is refused from the next request on.
+        with db.read_connection() as connection:
+            caller = authenticate_key(connection, raw_key)
+        if caller.use_due:
+            # At most once a minute per key, committed at once in a transaction of its own, so a failing
+            # view keeps it (and on SQLite the write is its transaction's first statement).
+            with db.unit_of_work() as uow:
+                record_key_use(uow, key_id=caller.key_id)
                 uow.commit()
-                record_use(uow, key=auth.key)
-                uow.commit()
-            g.api_uow = uow
-            try:
-                return view(*args, **kwargs)
-            finally:
-                g.pop("api_uow", None)
+        g.shop_id, g.api_key_id, g.api_caller = caller.shop.id, caller.key_id, caller
+        try:
+            return view(*args, **kwargs)
+        finally:
+            # `g` lives as long as the app context, which a test may share between requests.
+            del g.api_caller
+            request_unit = g.pop("api_uow", None)
+            if request_unit is not None:
+                request_unit.__exit__(None, None, None)
 
     wrapper.api_key_required = True  # type: ignore[attr-defined]  (read by the OpenAPI builder and tests)
     return wrapper  # type: ignore[return-value]
 
 
+def _caller(accessor: str) -> ApiCaller:
+    caller: ApiCaller | None = g.get("api_caller")
+    if caller is None:
+        raise RuntimeError(f"{accessor} is only available inside a view decorated with @api_key_required")
+    return caller
+
+
+def current_api_shop() -> ApiShop:
+    """The shop of the current API request's key, as authenticated (no query)."""
+    return _caller("current_api_shop()").shop
+
+
 def request_uow() -> UnitOfWork:
-    """The unit of work of the current API request (rolled back at its end unless the view commits)."""
-    uow = g.get("api_uow")
+    """The unit of work of the current API request (rolled back at its end unless the view commits).
+
+    Opened on first use, so a view that needs only `current_api_shop()` touches the database once.
+    """
+    uow: UnitOfWork | None = g.get("api_uow")
     if uow is None:
-        raise RuntimeError("request_uow() is only available inside a view decorated with @api_key_required")
+        _caller("request_uow()")
+        uow = g.api_uow = services().db.unit_of_work().__enter__()
     return uow

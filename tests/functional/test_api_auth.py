@@ -182,15 +182,15 @@ def test_recording_use_survives_a_concurrent_writer(live_app, engine, monkeypatc
         key, plaintext = create_api_key(uow, shop_id=shop.id, name="ERP")
         uow.commit()
         shop_id, key_id = shop.id, key.id
-    authenticate_request = api_auth.authenticate_request
+    authenticate_key = api_auth.authenticate_key
 
-    def then_another_process_writes(uow, raw_key):
-        authenticated = authenticate_request(uow, raw_key)
+    def then_another_process_writes(connection, raw_key):
+        authenticated = authenticate_key(connection, raw_key)
         with engine.begin() as conn:
             conn.execute(update(Shop).where(Shop.id == shop_id).values(name="renamed elsewhere"))
         return authenticated
 
-    monkeypatch.setattr(api_auth, "authenticate_request", then_another_process_writes)
+    monkeypatch.setattr(api_auth, "authenticate_key", then_another_process_writes)
     # when
     response = live_app.test_client().get("/api/v1/shop", headers={"Authorization": f"Bearer {plaintext}"})
     # then
@@ -223,6 +223,107 @@ def test_every_api_route_but_the_openapi_document_requires_a_key(app, client):
 def test_the_request_unit_of_work_exists_only_behind_the_decorator(app):
     with app.test_request_context("/api/v1/shop"), pytest.raises(RuntimeError, match="@api_key_required"):
         api_auth.request_uow()
+
+
+def test_the_authenticated_shop_exists_only_behind_the_decorator(app):
+    with app.test_request_context("/api/v1/shop"), pytest.raises(RuntimeError, match="@api_key_required"):
+        api_auth.current_api_shop()
+
+
+def add_api_view(app, name: str, view) -> str:
+    """Route `view` behind @api_key_required at /api/v1/_test/<name>, as an endpoint of the API blueprint."""
+    app.add_url_rule(
+        f"/api/v1/_test/{name}", endpoint=f"api.test_{name}", view_func=api_auth.api_key_required(view)
+    )
+    return f"/api/v1/_test/{name}"
+
+
+def test_a_view_changes_data_only_by_committing_its_request_unit_of_work(app, client, uow, acme_key):
+    # given: two views that rename the shop, one of them without committing
+    shop, _, plaintext = acme_key
+
+    def rename(name: str, *, commit: bool):
+        def view():
+            request_uow = api_auth.request_uow()
+            request_uow.session.get(Shop, api_auth.current_api_shop().id).name = name
+            if commit:
+                request_uow.commit()
+            return {"renamed": commit}
+
+        return view
+
+    committed = add_api_view(app, "committed", rename("Committed", commit=True))
+    forgotten = add_api_view(app, "forgotten", rename("Forgotten", commit=False))
+    auth = {"Authorization": f"Bearer {plaintext}"}
+    # when / then
+    assert client.get(forgotten, headers=auth).get_json() == {"renamed": False}
+    uow.session.expire_all()
+    assert uow.session.get(Shop, shop.id).name == "acme"
+    assert client.get(committed, headers=auth).get_json() == {"renamed": True}
+    uow.session.expire_all()
+    assert uow.session.get(Shop, shop.id).name == "Committed"
+
+
+def test_the_keys_use_is_recorded_even_when_the_view_fails(app, client, uow, acme_key):
+    # given
+    _, key, plaintext = acme_key
+
+    def crash():
+        api_auth.request_uow().session.get(ApiKey, key.id).name = "changed by a failing view"
+        raise RuntimeError("the view failed")
+
+    path = add_api_view(app, "crash", crash)
+    # when
+    response = client.get(path, headers={"Authorization": f"Bearer {plaintext}"})
+    # then: a 500 problem; the use is recorded and the view's change is not
+    assert response.status_code == 500
+    assert response.mimetype == "application/problem+json"
+    uow.session.expire_all()
+    stored = uow.session.get(ApiKey, key.id)
+    assert (stored.name, stored.last_used_at is not None) == ("ERP", True)
+
+
+def test_a_key_revoked_after_a_request_is_refused_on_the_next(live_app):
+    """No authentication result outlives its request: revocation takes effect at once."""
+    # given: a key that has just worked
+    db = services().db
+    with db.unit_of_work() as uow:
+        shop = install_shop(uow, domain="acme")
+        key, plaintext = create_api_key(uow, shop_id=shop.id, name="ERP")
+        uow.commit()
+    client = live_app.test_client()
+    auth = {"Authorization": f"Bearer {plaintext}"}
+    assert client.get("/api/v1/shop", headers=auth).status_code == 200
+    # when
+    with db.unit_of_work() as uow:
+        revoke_api_key(uow, shop_id=shop.id, prefix=key.prefix)
+        uow.commit()
+    response = client.get("/api/v1/shop", headers=auth)
+    # then
+    assert response.status_code == 401
+    assert response.get_json()["detail"].startswith(f"The API key {key.prefix} was revoked on ")
+
+
+def test_a_shop_uninstalled_after_a_request_is_forbidden_on_the_next(live_app):
+    # given: a key that has just worked
+    db = services().db
+    with db.unit_of_work() as uow:
+        shop = install_shop(uow, domain="acme")
+        _, plaintext = create_api_key(uow, shop_id=shop.id, name="ERP")
+        uow.commit()
+    client = live_app.test_client()
+    auth = {"Authorization": f"Bearer {plaintext}"}
+    assert client.get("/api/v1/shop", headers=auth).status_code == 200
+    # when
+    with db.unit_of_work() as uow:
+        uninstall_shop(uow, shop_id=shop.id)
+        uow.commit()
+    response = client.get("/api/v1/shop", headers=auth)
+    # then
+    assert response.status_code == 403
+    assert response.get_json()["detail"] == (
+        "The shop acme.myshopify.com has uninstalled Tradeline; its API keys work again once it reinstalls."
+    )
 
 
 def test_the_openapi_document_needs_no_key(client):

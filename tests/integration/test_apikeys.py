@@ -9,12 +9,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from app import services
 from app.apikeys import (
     LAST_USED_RESOLUTION,
+    ApiCaller,
+    ApiShop,
     authenticate,
+    authenticate_key,
     authenticate_request,
     create_api_key,
     list_api_keys,
+    record_key_use,
     record_use,
     revoke_api_key,
 )
@@ -35,6 +40,20 @@ def key_rows(uow) -> list[tuple]:
             )
         )
     ]
+
+
+def authenticate_on_a_read_connection(raw_key: str) -> ApiCaller:
+    """`authenticate_key` as `api_key_required` runs it."""
+    with services().db.read_connection() as connection:
+        return authenticate_key(connection, raw_key)
+
+
+@pytest.fixture(params=["authenticate", "authenticate_key"])
+def check_key(request, uow):
+    """Each way of authenticating a key; the refusals of both must be the same."""
+    if request.param == "authenticate":
+        return lambda raw_key: authenticate(uow, raw_key)
+    return authenticate_on_a_read_connection
 
 
 def test_a_created_key_has_the_documented_shape_and_only_its_digest_is_stored(uow):
@@ -93,6 +112,58 @@ def test_a_valid_key_authenticates_as_its_shop_without_writing(uow):
     assert key_rows(uow) == before
 
 
+def test_authenticate_key_gives_the_key_and_its_shop_as_plain_values_without_writing(uow):
+    # given
+    shop = install_shop(uow, domain="acme", scopes="read_customers,read_orders")
+    shop.name, shop.email, shop.plan = "Acme Wholesale", "ops@acme.example", "shopify_plus"
+    key, plaintext = create_api_key(uow, shop_id=shop.id, name="ERP")
+    uow.commit()
+    before = key_rows(uow)
+    # when
+    caller = authenticate_on_a_read_connection(plaintext)
+    # then
+    assert caller == ApiCaller(
+        key_id=key.id,
+        key_prefix=key.prefix,
+        shop=ApiShop(
+            id=shop.id,
+            domain="acme.myshopify.com",
+            name="Acme Wholesale",
+            email="ops@acme.example",
+            plan="shopify_plus",
+            currency="USD",
+            timezone="UTC",
+            scopes="read_customers,read_orders",
+            installed_at=shop.installed_at,
+            uninstalled_at=None,
+        ),
+        use_due=True,
+    )
+    assert caller.shop.installed_at is not None and caller.shop.installed_at.tzinfo is not None
+    assert key_rows(uow) == before
+
+
+def test_record_key_use_writes_at_most_once_a_minute_and_authenticate_key_sees_it(uow):
+    # given
+    shop = install_shop(uow, domain="acme")
+    key, plaintext = create_api_key(uow, shop_id=shop.id, name="ERP")
+    uow.commit()
+    # when / then: the first use is written; within the minute it is neither due nor written again
+    assert record_key_use(uow, key_id=key.id) is True
+    uow.commit()
+    first = key_rows(uow)[0][3]
+    assert authenticate_on_a_read_connection(plaintext).use_due is False
+    assert record_key_use(uow, key_id=key.id) is False
+    uow.commit()
+    assert key_rows(uow)[0][3] == first
+    # given: the last use is more than a minute old
+    uow.session.get(ApiKey, key.id).last_used_at = utcnow() - LAST_USED_RESOLUTION - timedelta(seconds=1)
+    uow.commit()
+    # then
+    assert authenticate_on_a_read_connection(plaintext).use_due is True
+    assert record_key_use(uow, key_id=key.id) is True
+
+
 def test_use_is_recorded_at_most_once_a_minute(uow):
     # given: a key never used
     shop = install_shop(uow, domain="acme")
@@ -137,19 +208,19 @@ def test_use_is_recorded_at_most_once_a_minute(uow):
         "tl_abcdefghijkl_" + "a" * 43 + " ",
     ],
 )
-def test_a_malformed_key_is_unauthorized_with_a_clear_message(uow, raw):
+def test_a_malformed_key_is_unauthorized_with_a_clear_message(uow, check_key, raw):
     shop = install_shop(uow, domain="acme")
     create_api_key(uow, shop_id=shop.id, name="ERP")
     uow.commit()
     before = key_rows(uow)
 
     with pytest.raises(Unauthorized, match="malformed: expected tl_<prefix>_<secret>"):
-        authenticate(uow, raw)
+        check_key(raw)
 
     assert key_rows(uow) == before
 
 
-def test_an_unknown_key_and_a_wrong_secret_are_unauthorized_alike(uow):
+def test_an_unknown_key_and_a_wrong_secret_are_unauthorized_alike(uow, check_key):
     # given
     shop = install_shop(uow, domain="acme")
     key, plaintext = create_api_key(uow, shop_id=shop.id, name="ERP")
@@ -160,12 +231,12 @@ def test_an_unknown_key_and_a_wrong_secret_are_unauthorized_alike(uow):
     # when / then
     for raw in (unknown_prefix, wrong_secret):
         with pytest.raises(Unauthorized) as refused:
-            authenticate(uow, raw)
+            check_key(raw)
         assert refused.value.detail == "The API key is not valid."
     assert key_rows(uow) == before
 
 
-def test_a_revoked_key_is_unauthorized_and_not_marked_used(uow):
+def test_a_revoked_key_is_unauthorized_and_not_marked_used(uow, check_key):
     # given
     shop = install_shop(uow, domain="acme")
     key, plaintext = create_api_key(uow, shop_id=shop.id, name="ERP")
@@ -174,12 +245,12 @@ def test_a_revoked_key_is_unauthorized_and_not_marked_used(uow):
     before = key_rows(uow)
     # when / then
     with pytest.raises(Unauthorized, match=f"The API key {key.prefix} was revoked on "):
-        authenticate(uow, plaintext)
+        check_key(plaintext)
     assert key_rows(uow) == before
     assert before[0][3] is None  # last_used_at
 
 
-def test_the_key_of_an_uninstalled_shop_is_forbidden(uow):
+def test_the_key_of_an_uninstalled_shop_is_forbidden(uow, check_key):
     # given
     shop = install_shop(uow, domain="acme")
     _, plaintext = create_api_key(uow, shop_id=shop.id, name="ERP")
@@ -188,7 +259,7 @@ def test_the_key_of_an_uninstalled_shop_is_forbidden(uow):
     before = key_rows(uow)
     # when / then
     with pytest.raises(Forbidden, match=r"acme\.myshopify\.com has uninstalled Tradeline"):
-        authenticate(uow, plaintext)
+        check_key(plaintext)
     assert key_rows(uow) == before
 
 
