@@ -12,7 +12,14 @@ from app.apikeys import create_api_key, list_api_keys, revoke_api_key
 from app.config import ConfigError
 from app.db import UnitOfWork
 from app.demo.generator import DemoSize
-from app.demo.seed import DEMO_SHOP_DOMAIN, DEMO_SHOP_NAME, SeedResult, is_seeded, remove_demo_shop, seed_demo
+from app.demo.seed import (
+    DEMO_SHOP_DOMAIN,
+    DEMO_SHOP_NAME,
+    SeedResult,
+    deliver_demo,
+    is_seeded,
+    remove_demo_shop,
+)
 from app.shops import find_shop_by_domain
 from crm import service
 
@@ -54,18 +61,22 @@ def run_demo(
         with svc.db.unit_of_work() as uow:
             if reset and remove_demo_shop(uow, shop_domain=DEMO_SHOP_DOMAIN):
                 echo(f"Removed the previous demo shop {DEMO_SHOP_DOMAIN} and all its data.")
-            if is_seeded(uow, shop_domain=DEMO_SHOP_DOMAIN):
+            seeded = is_seeded(uow, shop_domain=DEMO_SHOP_DOMAIN)
+            if seeded:
                 shop = find_shop_by_domain(uow, domain=DEMO_SHOP_DOMAIN)
                 assert shop is not None
                 counts = service.crm_counts(uow, shop_id=shop.id)
                 echo(f"{DEMO_SHOP_DOMAIN} is already seeded ({_counts(counts)}); --reset seeds it again.")
-                shop_id = shop.id
-            else:
-                echo(f"Seeding {DEMO_SHOP_DOMAIN} ...")
-                result = seed_demo(uow, shop_domain=DEMO_SHOP_DOMAIN, size=size)
-                echo(_seeded(result))
-                shop_id = result.shop_id
-            api_key = _fresh_api_key(uow, shop_id)
+            uow.commit()
+        if not seeded:
+            # Committed deliveries, one request each: no transaction may be open around them.
+            echo(f"Seeding {DEMO_SHOP_DOMAIN} through the webhook intake (signed POST /webhooks) ...")
+            result = deliver_demo(flask_app, shop_domain=DEMO_SHOP_DOMAIN, size=size)
+            echo(_seeded(result))
+        with svc.db.unit_of_work() as uow:
+            shop = find_shop_by_domain(uow, domain=DEMO_SHOP_DOMAIN)
+            assert shop is not None
+            api_key = _fresh_api_key(uow, shop.id)
             uow.commit()
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
         echo("")
@@ -93,7 +104,12 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def _seeded(result: SeedResult) -> str:
-    return f"Seeded {result.payloads:,} webhook payloads in {result.seconds:.1f} s: {_counts(result.counts)}."
+    deliveries = result.outcomes.get("deliveries", {})
+    failed = deliveries.get("failed", 0) + deliveries.get("retry", 0)
+    return (
+        f"Seeded {result.payloads:,} webhook payloads in {result.seconds:.1f} s: {_counts(result.counts)}."
+        + (f" {failed:,} deliveries failed: see the webhook log." if failed else "")
+    )
 
 
 def _fresh_api_key(uow: UnitOfWork, shop_id: int) -> str:

@@ -1,18 +1,35 @@
-"""Seed the demo shop: install it and import the generated webhooks into the CRM."""
+"""Seed the demo shop: install it, then deliver the generated webhooks to it.
+
+`deliver_demo` (what `tradeline demo` runs) sends every generated payload as a webhook signed with
+the app's client secret through the real intake, `POST /webhooks`, so the demo exercises the
+path Shopify's deliveries take: HMAC check, shop lookup, inbox, then the handlers. For speed it
+posts through Flask's test client in-process, stores without enqueueing a job per delivery, and
+then processes the inbox in batches (`webhooks.service.processing.drain`, the batch path the
+processing jobs use). `seed_demo` imports the same payloads straight through
+`crm.service.import_batch`, for tests that need a populated CRM and not the intake.
+"""
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask import Flask
+
+from app import services
 from app.db import UnitOfWork
 from app.demo.generator import DEMO_SEED, DemoSize, DemoWebhook, generate
 from app.models import Shop
 from app.shops import find_shop_by_domain, install_shop, normalize_shop_domain
 from crm import service
+from webhooks.rules import sign
+from webhooks.service import processing
+from webhooks.views import DEFER_PROCESSING
 
 DEMO_SHOP_DOMAIN = "demo-wholesale.myshopify.com"
 DEMO_SHOP_NAME = "Demo Wholesale Co."
@@ -20,6 +37,10 @@ DEMO_ACTOR = "demo"
 # Payloads per import_batch call: large enough to amortise each statement, small enough that a
 # batch's parsed rows stay a few MB.
 BATCH_PAYLOADS = 1000
+# Deliveries per processing transaction when the demo drains the inbox.
+DRAIN_BATCH = 1000
+# Webhook ids are derived from the payload (uuid5), so delivering the same seed twice is deduplicated.
+DEMO_WEBHOOK_NAMESPACE = uuid.UUID("6f1d3a52-2c1b-4b63-9f0e-0d8c4e1a7b20")
 # Topic → import_batch argument.
 TOPIC_ARGUMENT = {
     "customers/create": "customers",
@@ -62,15 +83,11 @@ def seed_demo(
     today: date | None = None,
     size: DemoSize | None = None,
 ) -> SeedResult:
-    """Install the demo shop and import the generated data through `crm.service.import_batch`.
+    """Install the demo shop and import the generated data straight through `crm.service.import_batch`.
 
     Idempotent for the same seed and `today`: a second run finds every payload already stored
     and changes nothing. It does not commit; the caller's unit of work does, so a failed seed
-    leaves nothing half-imported.
-
-    Later issues will switch this to deliver the payloads as signed webhooks through the intake
-    (`POST /webhooks`), so the demo exercises the real path; the generator already yields them
-    as (topic, payload) in firing order for that.
+    leaves nothing half-imported. `deliver_demo` is the same data through the webhook intake.
     """
     started = time.perf_counter()
     shop = install_demo_shop(uow, shop_domain=shop_domain)
@@ -120,3 +137,72 @@ def _batches(webhooks: Iterable[DemoWebhook]) -> Iterable[dict[str, list[dict[st
             batch, size = {}, 0
     if batch:
         yield batch
+
+
+def deliver_demo(
+    app: Flask,
+    *,
+    shop_domain: str = DEMO_SHOP_DOMAIN,
+    seed: int = DEMO_SEED,
+    today: date | None = None,
+    size: DemoSize | None = None,
+) -> SeedResult:
+    """Install the demo shop and deliver its data as signed webhooks through `POST /webhooks`.
+
+    Call inside `app`'s app context. Each payload is posted with the headers Shopify sends and an
+    HMAC made with the app's client secret; the intake stores it in the inbox (processing deferred),
+    and the inbox is then processed in batches. Commits as it goes, like real deliveries do. Raises
+    RuntimeError when the intake refuses a delivery. Delivering the same seed again changes nothing:
+    the webhook ids repeat, so every delivery is a duplicate.
+    """
+    started = time.perf_counter()
+    svc = services()
+    with svc.db.unit_of_work() as uow:
+        shop = install_demo_shop(uow, shop_domain=shop_domain)
+        shop_id, domain = shop.id, shop.domain
+        uow.commit()
+    secret = svc.settings.SHOPIFY_API_SECRET
+    api_version = svc.settings.SHOPIFY_API_VERSION
+    client = app.test_client()
+    deferred = app.config.get(DEFER_PROCESSING)
+    app.config[DEFER_PROCESSING] = True
+    payloads = 0
+    try:
+        for webhook in generate(seed=seed, today=today, size=size):
+            body = json.dumps(webhook.payload, separators=(",", ":")).encode()
+            key = (
+                f"{seed}:{webhook.topic}:{_resource_id(webhook.payload)}:{webhook.payload.get('updated_at')}"
+            )
+            headers = {
+                "X-Shopify-Topic": webhook.topic,
+                "X-Shopify-Hmac-Sha256": sign(body, secret),
+                "X-Shopify-Shop-Domain": domain,
+                "X-Shopify-API-Version": api_version,
+                "X-Shopify-Webhook-Id": str(uuid.uuid5(DEMO_WEBHOOK_NAMESPACE, key)),
+                "X-Shopify-Event-Id": str(uuid.uuid5(DEMO_WEBHOOK_NAMESPACE, "event:" + key)),
+            }
+            if webhook.payload.get("updated_at"):
+                headers["X-Shopify-Triggered-At"] = webhook.payload["updated_at"]
+            response = client.post("/webhooks", data=body, headers=headers, content_type="application/json")
+            if response.status_code != 200:
+                raise RuntimeError(
+                    f"the webhook intake answered {response.status_code} to a demo {webhook.topic}: "
+                    f"{response.get_data(as_text=True)[:200]}"
+                )
+            payloads += 1
+    finally:
+        app.config[DEFER_PROCESSING] = deferred
+    totals = processing.drain(svc.db, shop_id=shop_id, limit=DRAIN_BATCH)
+    with svc.db.unit_of_work() as uow:
+        counts = service.crm_counts(uow, shop_id=shop_id)
+    return SeedResult(
+        shop_id=shop_id,
+        payloads=payloads,
+        counts=counts,
+        seconds=time.perf_counter() - started,
+        outcomes={"deliveries": {result.value: n for result, n in totals.items()}},
+    )
+
+
+def _resource_id(payload: dict[str, Any]) -> str:
+    return str(payload.get("id") or payload.get("admin_graphql_api_id") or "")

@@ -60,8 +60,8 @@ def test_demo_migrates_seeds_and_prints_the_urls_sign_in_and_a_working_key(run: 
     seeded = re.search(
         r"Seeded ([\d,]+) webhook payloads in ([\d.]+) s: ([\d,]+) customers, 300 companies, 41 products", out
     )
+    # How long the seed takes is a benchmark figure (BENCHMARKS.md), not something a test asserts.
     assert seeded is not None, out
-    assert float(seeded.group(2)) < 20
     for line in (
         "Admin home     http://127.0.0.1:5077/",
         "Sign in        http://127.0.0.1:5077/signin  (choose Demo Wholesale Co., any staff name)",

@@ -1,0 +1,1 @@
+"""Webhook handlers, one small module per Shopify resource; webhooks.registry maps topics to them."""
