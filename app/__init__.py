@@ -52,19 +52,30 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cipher=TokenCipher(settings.TOKEN_ENCRYPTION_KEY),
     )
 
-    from app import ops
+    from app import ops, privacy_views
     from app.admin import views as admin_views
     from app.api import views as api_views
     from app.auth import views as auth_views
+    from crm import views as crm_views
+    from webhooks import sync_views
+    from webhooks import views as webhook_views
 
     ops.init_app(app)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(api_views.bp)
+    app.register_blueprint(privacy_views.bp)
+    app.register_blueprint(crm_views.bp)
+    app.register_blueprint(webhook_views.bp)
+    app.register_blueprint(sync_views.bp)
 
     from app.auth.service import shop_installed
     from app.shopify.jobs import on_shop_installed
 
     # sender=app: a receiver per app, so apps built in one process (tests, workers) never cross-fire.
     shop_installed.connect(on_shop_installed, sender=app)
+
+    from webhooks import backfill
+
+    backfill.connect_signals(app)  # the initial backfill of a newly installed shop
     return app

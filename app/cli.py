@@ -271,6 +271,59 @@ def demo(host: str, port: int, serve: bool, reset: bool, companies: int, retail:
     )
 
 
+@main.command("backfill")
+@click.argument("domain")
+@click.option(
+    "--resources",
+    default="customers,companies,products,orders",
+    show_default=True,
+    help="comma separated: customers, companies, products, orders",
+)
+@click.option("--fresh", is_flag=True, help="start new exports even where a failed backfill could resume")
+@click.option(
+    "--wait/--no-wait",
+    default=None,
+    help="stay until every export is imported (default: wait when jobs run inline, i.e. without Redis)",
+)
+def backfill(domain: str, resources: str, fresh: bool, wait: bool | None) -> None:
+    """Copy DOMAIN's customers, companies, products and orders from Shopify (GraphQL bulk exports)."""
+    from app import services
+    from app.errors import DomainError
+    from webhooks.backfill.commands import run_backfill
+    from webhooks.backfill.service import parse_resources
+
+    with app_context():
+        try:
+            chosen = parse_resources(resources)
+            should_wait = services().settings.jobs_inline if wait is None else wait
+            code = run_backfill(domain, resources=chosen, fresh=fresh, wait=should_wait, echo=click.echo)
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+    sys.exit(code)
+
+
+@main.command("reconcile")
+@click.argument("domain")
+@click.option(
+    "--resources",
+    default="customers,companies,products,orders",
+    show_default=True,
+    help="comma separated: customers, companies, products, orders",
+)
+def reconcile(domain: str, resources: str) -> None:
+    """Compare DOMAIN's recent Shopify changes with Tradeline and repair what is missing or stale."""
+    from app.errors import DomainError
+    from webhooks.backfill.commands import run_reconcile
+    from webhooks.backfill.service import parse_resources
+
+    with app_context():
+        try:
+            code = run_reconcile(domain, resources=parse_resources(resources), echo=click.echo)
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+    sys.exit(code)
+
+
 def _safe_url(url: str) -> str:
     """The URL without its password, for messages."""
     from sqlalchemy.engine import make_url

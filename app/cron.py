@@ -35,6 +35,14 @@ class PeriodicJob:
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Expiring offline tokens last an hour: refresh the ones close to expiry well before they lapse.
     PeriodicJob("app.auth.jobs.refresh_expiring_tokens", queue="default", cron="*/10 * * * *"),
+    # Webhook deliveries stored but never processed (Redis was down, a worker died) are re-enqueued.
+    PeriodicJob("webhooks.jobs.sweep_inbox", queue="webhooks", cron="* * * * *"),
+    # Processed webhook deliveries are kept 30 days (dedupe window and the webhook log), then deleted.
+    PeriodicJob("webhooks.jobs.purge_inbox", queue="default", cron="17 3 * * *"),
+    # Backfills whose bulk_operations/finish webhook is late or lost, or whose import worker died.
+    PeriodicJob("webhooks.backfill.jobs.poll_bulk_operations", queue="default", interval_s=30),
+    # Hourly: records changed in Shopify since the last run are compared and repaired (missed webhooks).
+    PeriodicJob("webhooks.reconcile.reconcile_all_shops", queue="default", cron="41 * * * *"),
 )
 
 LEADER_KEY = "tradeline:cron:leader"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import app.models  # noqa: F401  (registers the tables on Base.metadata)
-import crm.models  # noqa: F401
+import app.models
+import app.privacy  # noqa: F401  (each import registers its tables on Base.metadata)
+import crm.models
+import crm.models_drafts
+import crm.models_work  # noqa: F401
+import webhooks.models
+import webhooks.sync_models  # noqa: F401
 from app.db import Base
 
 metadata = Base.metadata

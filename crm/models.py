@@ -363,6 +363,11 @@ class CrmOrder(ShopifyMirror, Base):
         Index("ix_crm_order_shop_id_company_id_processed_at", "shop_id", "company_id", "processed_at"),
         Index("ix_crm_order_shop_id_processed_at", "shop_id", "processed_at"),
         Index("ix_crm_order_shop_id_email", "shop_id", "email"),
+        # Deleting a customer, company or location (redact, shop/redact) sets these to NULL: without an
+        # index leading with the column, PostgreSQL scans every order for each deleted row.
+        Index("ix_crm_order_customer_id", "customer_id"),
+        Index("ix_crm_order_company_id", "company_id"),
+        Index("ix_crm_order_company_location_id", "company_location_id"),
     )
 
     name: Mapped[str | None] = mapped_column(String(64), comment="e.g. '#1001'")
@@ -456,6 +461,9 @@ class CrmTimelineEvent(Base):
         Index("ix_crm_timeline_event_subject", "shop_id", "subject_type", "subject_id", "occurred_at"),
         Index("ix_crm_timeline_event_customer_feed", "shop_id", "customer_id", "occurred_at"),
         Index("ix_crm_timeline_event_company_feed", "shop_id", "company_id", "occurred_at"),
+        # For the ON DELETE CASCADE from customers and companies.
+        Index("ix_crm_timeline_event_customer_id", "customer_id"),
+        Index("ix_crm_timeline_event_company_id", "company_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

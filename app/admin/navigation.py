@@ -44,6 +44,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Home", "admin.home", "HomeIcon"),
     NavItem("Customers", "crm.customers", "PersonIcon", prefixes=("crm.customer",)),
     NavItem("Companies", "crm.companies", "OrganizationIcon", prefixes=("crm.compan",)),
+    NavItem("Tasks", "crm.tasks", "CheckCircleIcon", prefixes=("crm.task",)),
     NavItem("Price lists", "pricing.price_lists", "CatalogIcon", prefixes=("pricing.",)),
     NavItem("Quotes", "quotes.quotes", "ReceiptIcon", prefixes=("quotes.",)),
     NavItem("Segments", "segments.segments", "PersonSegmentIcon", prefixes=("segments.",)),

@@ -161,11 +161,13 @@ def test_navigation_links_built_areas_and_marks_the_rest_soon(signed_in):
 
     assert '<nav class="tl-nav" aria-label="Tradeline">' in html
     assert '<a class="tl-nav__item" href="/" aria-current="page">' in html
-    for label in ("Customers", "Companies", "Price lists", "Quotes", "Segments", "Campaigns", "Settings"):
+    for label in ("Price lists", "Quotes", "Segments", "Campaigns", "Settings"):
         assert f'<span class="tl-nav__label">{label}</span><span class="tl-badge">Soon</span>' in html, (
             f"{label} should be a disabled item with a Soon badge"
         )
-    assert html.count('<span class="tl-nav__item tl-nav__item--disabled" aria-disabled="true">') == 7
+    for path in ("/customers", "/companies", "/tasks"):
+        assert f'<a class="tl-nav__item" href="{path}">' in html
+    assert html.count('<span class="tl-nav__item tl-nav__item--disabled" aria-disabled="true">') == 5
 
 
 def test_layout_has_landmarks_a_skip_link_and_the_shop_in_the_top_bar(signed_in):
@@ -240,9 +242,13 @@ def test_embedded_request_adds_app_bridge_and_shopify_navigation(client, uow, ac
     # each link keeping the parameters that let the next page re-authenticate.
     assert '<header class="tl-topbar">' not in html
     assert '<nav class="tl-nav"' not in html
+    keep = f"embedded=1&amp;shop={ACME_DOMAIN}&amp;host={HOST_PARAM}"
     assert (
         "<ui-nav-menu>\n"
-        f'    <a href="/?embedded=1&amp;shop={ACME_DOMAIN}&amp;host={HOST_PARAM}" rel="home">Home</a>\n'
+        f'    <a href="/?{keep}" rel="home">Home</a>\n'
+        f'    <a href="/customers?{keep}">Customers</a>\n'
+        f'    <a href="/companies?{keep}">Companies</a>\n'
+        f'    <a href="/tasks?{keep}">Tasks</a>\n'
         "  </ui-nav-menu>"
     ) in html
     assert '<h1 class="tl-page__title">Acme Wholesale</h1>' in html

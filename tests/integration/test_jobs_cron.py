@@ -105,11 +105,15 @@ def test_scheduler_that_lost_the_lock_stops(conn: redis.Redis) -> None:
     assert conn.get(LEADER_KEY) == b"someone-else"
 
 
-def test_the_shipped_config_registers_the_token_refresh_every_ten_minutes(conn: redis.Redis) -> None:
+def test_the_shipped_config_registers_every_periodic_job_with_rq_cron(conn: redis.Redis) -> None:
     scheduler = build_scheduler(conn)
 
-    assert [(job.func_name, job.queue_name, job.cron) for job in scheduler.get_jobs()] == [
-        ("app.auth.jobs.refresh_expiring_tokens", "default", "*/10 * * * *")
+    assert [(job.func_name, job.queue_name, job.cron, job.interval) for job in scheduler.get_jobs()] == [
+        ("app.auth.jobs.refresh_expiring_tokens", "default", "*/10 * * * *", None),
+        ("webhooks.jobs.sweep_inbox", "webhooks", "* * * * *", None),
+        ("webhooks.jobs.purge_inbox", "default", "17 3 * * *", None),
+        ("webhooks.backfill.jobs.poll_bulk_operations", "default", None, 30),
+        ("webhooks.reconcile.reconcile_all_shops", "default", "41 * * * *", None),
     ]
 
 

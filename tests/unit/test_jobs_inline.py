@@ -157,10 +157,22 @@ def test_enqueue_rejects_a_function_that_cannot_be_imported(inline_app: Flask) -
         enqueue(f"{FIXTURES}.no_such_job")
 
 
-def test_cron_config_refreshes_expiring_tokens_every_ten_minutes_utc() -> None:
+def test_cron_config_lists_every_periodic_job() -> None:
     assert [(job.func, job.queue, job.cron, job.interval_s) for job in PERIODIC_JOBS] == [
-        ("app.auth.jobs.refresh_expiring_tokens", "default", "*/10 * * * *", None)
+        ("app.auth.jobs.refresh_expiring_tokens", "default", "*/10 * * * *", None),
+        ("webhooks.jobs.sweep_inbox", "webhooks", "* * * * *", None),
+        ("webhooks.jobs.purge_inbox", "default", "17 3 * * *", None),
+        ("webhooks.backfill.jobs.poll_bulk_operations", "default", None, 30),
+        ("webhooks.reconcile.reconcile_all_shops", "default", "41 * * * *", None),
     ]
+
+
+def test_every_periodic_job_names_an_importable_function() -> None:
+    import importlib
+
+    for job in PERIODIC_JOBS:
+        module, _, name = job.func.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name)), job.func
 
 
 def test_worker_queues_default_to_all_in_priority_order() -> None:
