@@ -23,7 +23,7 @@ fast path here; it belongs in `crm.service` (as `bulk_upsert_orders`) and should
 
 from __future__ import annotations
 
-import enum
+import operator
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -198,10 +198,6 @@ def upsert(
     return written
 
 
-def _copy_value(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
-
-
 def _upsert_copy(
     session: Session,
     table: Table,
@@ -220,9 +216,11 @@ def _upsert_copy(
             f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DROP AS "
             f"SELECT {names} FROM {table.name} WITH NO DATA"
         )
+        # The CRM's enums are StrEnums: psycopg writes them with its str dumper, as their values.
+        values = operator.itemgetter(*columns)
         with cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([_copy_value(row[name]) for name in columns])
+                copy.write_row(values(row))
         assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in update)
         condition = (
             f" WHERE {table.name}.deleted_at IS NULL AND ({table.name}.shopify_updated_at IS NULL "
