@@ -344,8 +344,8 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]], loads: list[
             f"Machine: {machine_line()}  ",
             "Path: the real import job (webhooks.backfill.importer.import_run): httpx stream from a fake "
             "storage host reading the file from disk -> SQLite spool -> orders grouped with their lines -> "
-            "REST payloads "
-            "-> crm.payloads.parse_order -> fast path (INSERT .. ON CONFLICT, one timeline event per 2,000 "
+            "the CRM's parsed order records (bulk_mapping.order_record, equal to crm.payloads.parse_order "
+            "of the REST payload) -> fast path (COPY + INSERT .. ON CONFLICT, one timeline event per 2,000 "
             "orders) -> rollups recomputed once. Timed from the job's start to the run completed; the file "
             "is generated beforehand. Each round in a fresh process on a fresh shop.",
             "",

@@ -234,3 +234,67 @@ def test_reconciliation_nodes_give_their_nested_children_flat():
         {"id": "gid://shopify/CompanyLocation/1"},
         {"id": "gid://shopify/CompanyContact/2"},
     ]
+
+
+def _shapes() -> list[tuple[dict, list[dict]]]:
+    """Orders in every shape an export holds: retail, B2B, guest, cancelled, tagged, noted, odd money."""
+    shapes = [
+        (order_node(1), [line_node(11, 1), line_node(12, 1, quantity=3, price="0.00")]),
+        (order_node(2, customer=None, email=None, tags=None), []),
+        (
+            order_node(
+                3,
+                cancelledAt="2026-05-02T10:00:00Z",
+                cancelReason="FRAUD",
+                closedAt="2026-05-03T10:00:00Z",
+                displayFinancialStatus="VOIDED",
+                displayFulfillmentStatus="RESTOCKED",
+                tags=["b2b", " VIP ", "vip", "quote:Q-9"],
+                note="  Deliver to dock 3  ",
+                poNumber="PO-77",
+                email="Ana@Acme.Example",
+                test=True,
+            ),
+            [line_node(31, 3, price="1234567.8912")],
+        ),
+        (
+            order_node(
+                4,
+                purchasingEntity={
+                    "company": {"id": "gid://shopify/Company/3"},
+                    "location": {"id": "gid://shopify/CompanyLocation/4"},
+                },
+                customerJourneySummary={
+                    "firstVisit": {"landingPage": "/p?utm_source=Google&utm_medium=cpc", "referrerUrl": None}
+                },
+                sourceName="shopify_draft_order",
+                presentmentCurrencyCode="eur",
+            ),
+            [{**line_node(41, 4), "variant": None, "product": None, "sku": None, "variantTitle": "  "}],
+        ),
+        (
+            order_node(
+                5,
+                customerJourneySummary={
+                    "firstVisit": {"landingPage": None, "referrerUrl": "https://www.bing.com/x"}
+                },
+                displayFinancialStatus="SOME_NEW_STATUS",
+                displayFulfillmentStatus="ON_HOLD",
+                totalDiscountsSet=None,
+                totalTaxSet={"shopMoney": {"amount": "2.5"}},
+                purchasingEntity={"id": "gid://shopify/Customer/500"},
+            ),
+            [{**line_node(51, 5), "totalDiscountSet": None}],
+        ),
+        (order_node(6, sourceName=None, displayFinancialStatus=None, name="#" + "9" * 80), []),
+    ]
+    return shapes
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_the_fast_order_record_equals_the_crm_parse_of_the_rest_payload(index):
+    node, lines = _shapes()[index]
+
+    fast = bulk_mapping.order_record(node, lines)
+
+    assert fast == parse_order(bulk_mapping.order_payload(node, lines))

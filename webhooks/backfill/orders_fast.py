@@ -373,10 +373,13 @@ def _upsert_orders(
     for columns, rows in groups.items():
         # A new row takes the defaults of the columns the payloads lack; an update leaves them alone.
         fill = {name: value for name, value in base.items() if name not in columns}
-        full = [{**fill, **row, "created_at": now} for row in rows]
+        for row in rows:
+            row["created_at"] = now
+            if fill:
+                row.update({k: v for k, v in fill.items() if k not in row})
         update_columns = [name for name in columns if name not in ("shop_id", "shopify_id")]
         for row_id, shopify_id, inserted in upsert(
-            session, ORDERS, full, update=update_columns, newer_only=True
+            session, ORDERS, rows, update=update_columns, newer_only=True
         ):
             written[shopify_id] = (row_id, inserted)
     return written
@@ -416,8 +419,12 @@ def _replace_lines(
             )
     if not rows:
         return 0
-    names = sorted({name for row in rows for name in row})
-    rows = [{name: row.get(name) for name in names} for row in rows]
+    first = rows[0].keys()
+    names = sorted(first)
+    if any(row.keys() != first for row in rows):
+        # Payloads of other shapes in one batch: every row must name the same columns.
+        names = sorted({name for row in rows for name in row})
+        rows = [{name: row.get(name) for name in names} for row in rows]
     # A line id is unique per shop; should it hang off another order row, it moves to this one.
     upsert(
         session,
