@@ -6,6 +6,7 @@ a page that would need the network (a CDN font, script or stylesheet) cannot pas
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,6 +92,12 @@ def page(browser, live_server: str, outside_requests: list[str]) -> Iterator[obj
 
 
 @pytest.fixture(scope="session")
-def screenshots_dir() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where pages are photographed: a temp dir, or docs/screenshots when UPDATE_SCREENSHOTS=1.
+
+    A test run must not rewrite tracked files; `UPDATE_SCREENSHOTS=1 make test-sqlite` refreshes the docs.
+    """
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
