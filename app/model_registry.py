@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+# Each import registers its tables on Base.metadata.
 import app.models
-import app.privacy  # noqa: F401  (each import registers its tables on Base.metadata)
+import app.privacy  # noqa: F401
 import crm.models
 import crm.models_drafts
 import crm.models_work  # noqa: F401
+import pricing.models  # noqa: F401
 import webhooks.models
 import webhooks.sync_models  # noqa: F401
 from app.db import Base
