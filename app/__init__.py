@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.api import views as api_views
     from app.auth import views as auth_views
     from crm import views as crm_views
+    from pricing import views as pricing_views
     from webhooks import sync_views
     from webhooks import views as webhook_views
 
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(crm_views.bp)
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(sync_views.bp)
+    app.register_blueprint(pricing_views.bp)
 
     from app.auth.service import shop_installed
     from app.shopify.jobs import on_shop_installed
