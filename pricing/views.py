@@ -9,4 +9,4 @@ from flask import Blueprint
 bp = Blueprint("pricing", __name__, url_prefix="/pricing")
 
 # Last: each module registers its routes on `bp` above.
-from pricing import views_csv, views_lists, views_tools  # noqa: E402, F401
+from pricing import views_csv, views_lists, views_publish, views_tools  # noqa: E402, F401
