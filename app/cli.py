@@ -324,6 +324,29 @@ def reconcile(domain: str, resources: str) -> None:
     sys.exit(code)
 
 
+@main.group("clv")
+def clv_group() -> None:
+    """Customer lifetime value models."""
+
+
+@clv_group.command("fit")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def clv_fit(csv_file) -> None:  # type: ignore[no-untyped-def]
+    """Fit BG/NBD (and Gamma-Gamma when monetary_value is given) to a customer summary CSV; print JSON.
+
+    Columns: customer_id,frequency,recency,T[,monetary_value] (one time unit throughout).
+    """
+    import json
+
+    from segments.clv_commands import fit_summary
+
+    try:
+        result = fit_summary(csv_file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(result, indent=2))
+
+
 def _safe_url(url: str) -> str:
     """The URL without its password, for messages."""
     from sqlalchemy.engine import make_url
