@@ -9,6 +9,7 @@ import crm.models
 import crm.models_drafts
 import crm.models_work  # noqa: F401
 import pricing.models  # noqa: F401
+import segments.models  # noqa: F401
 import webhooks.models
 import webhooks.sync_models  # noqa: F401
 from app.db import Base

@@ -1,0 +1,143 @@
+"""Analytics per customer and per company: RFM scores and segments, CLV and churn risk, their history.
+
+One `segments_score` row per scored customer or company holds the latest figures (the jobs
+recompute them set-based); `segments_transition` keeps every RFM segment change; `segments_run`
+records each computation with its progress, so every number can say when it was computed.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime, utcnow
+from crm.models import JSON_DOC, MONEY, _enum
+
+RATE = Numeric(12, 4)
+PROBABILITY = Numeric(7, 6)
+
+
+class Subject(enum.StrEnum):
+    CUSTOMER = "customer"  # a crm_customer row (a person)
+    COMPANY = "company"  # a crm_company row (an account: all its buyers' orders)
+
+
+class RfmSegment(enum.StrEnum):
+    """The 11 named segments of the R x F map in segments/rfm.py (docs/segments.md draws it)."""
+
+    CHAMPIONS = "champions"  # bought recently and often
+    LOYAL = "loyal"  # buy often, fairly recently
+    POTENTIAL_LOYALIST = "potential_loyalist"  # recent, a few orders: could become loyal
+    NEW_CUSTOMERS = "new_customers"  # bought very recently, once
+    PROMISING = "promising"  # recent, once
+    NEED_ATTENTION = "need_attention"  # middling recency and frequency
+    ABOUT_TO_SLEEP = "about_to_sleep"  # middling recency, few orders
+    CANT_LOSE_THEM = "cant_lose_them"  # used to buy very often, not for a long time
+    AT_RISK = "at_risk"  # bought often, not for a long time
+    HIBERNATING = "hibernating"  # few orders, long ago
+    LOST = "lost"  # one order, longest ago
+
+
+class RunKind(enum.StrEnum):
+    FULL = "full"  # RFM, CLV and churn for every customer and company of the shop
+    RFM = "rfm"  # RFM scores and segments only
+    CLV = "clv"  # CLV and churn only
+
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"  # enqueued, not started
+    RUNNING = "running"  # computing; `step` and `done`/`total` show progress
+    SUCCEEDED = "succeeded"  # finished; `stats` holds counts and model figures
+    FAILED = "failed"  # stopped; `error` says why
+
+
+class SegmentRun(Base):
+    """One computation of a shop's analytics."""
+
+    __tablename__ = "segments_run"
+    __table_args__ = (Index("ix_segments_run_shop_id_started_at", "shop_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("app_shop.id", ondelete="CASCADE"))
+    kind: Mapped[RunKind] = mapped_column(_enum(RunKind, "segments_run_kind"))
+    status: Mapped[RunStatus] = mapped_column(
+        _enum(RunStatus, "segments_run_status"), default=RunStatus.QUEUED
+    )
+    step: Mapped[str | None] = mapped_column(String(64), comment="what it is doing now, for the progress bar")
+    done: Mapped[int] = mapped_column(Integer, default=0, comment="steps finished")
+    total: Mapped[int] = mapped_column(Integer, default=0, comment="steps in all")
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime, comment="the moment the figures describe")
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON_DOC, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SegmentScore(Base):
+    """The latest RFM, CLV and churn figures of one customer or company (exactly one id column set)."""
+
+    __tablename__ = "segments_score"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "customer_id"),
+        UniqueConstraint("shop_id", "company_id"),
+        Index("ix_segments_score_shop_id_subject_segment", "shop_id", "subject", "rfm_segment"),
+        Index("ix_segments_score_customer_id", "customer_id"),
+        Index("ix_segments_score_company_id", "company_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("app_shop.id", ondelete="CASCADE"))
+    subject: Mapped[Subject] = mapped_column(_enum(Subject, "segments_subject"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("crm_customer.id", ondelete="CASCADE"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("crm_company.id", ondelete="CASCADE"))
+    # RFM over counted orders (not cancelled, deleted or test); money in the shop's currency.
+    recency_days: Mapped[int] = mapped_column(Integer, comment="whole days from the last order to as_of")
+    frequency: Mapped[int] = mapped_column(Integer, comment="counted orders")
+    monetary: Mapped[Decimal] = mapped_column(MONEY, comment="their current totals (after refunds)")
+    currency: Mapped[str] = mapped_column(String(3))
+    first_order_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_order_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    r_score: Mapped[int] = mapped_column(SmallInteger, comment="1-5, 5 = most recent")
+    f_score: Mapped[int] = mapped_column(SmallInteger, comment="1-5, 5 = most orders")
+    m_score: Mapped[int] = mapped_column(SmallInteger, comment="1-5, 5 = most spend")
+    rfm_segment: Mapped[RfmSegment] = mapped_column(_enum(RfmSegment, "segments_rfm_segment"))
+    rfm_computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # CLV and churn (NULL until the models could be fitted for the shop).
+    predicted_orders_90: Mapped[Decimal | None] = mapped_column(RATE, comment="expected orders, next 90 days")
+    predicted_orders_365: Mapped[Decimal | None] = mapped_column(
+        RATE, comment="expected orders, next 365 days"
+    )
+    predicted_spend_90: Mapped[Decimal | None] = mapped_column(MONEY)
+    predicted_spend_365: Mapped[Decimal | None] = mapped_column(MONEY)
+    p_alive: Mapped[Decimal | None] = mapped_column(
+        PROBABILITY, comment="P(still a customer); churn = 1 - it"
+    )
+    expected_next_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clv_computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SegmentTransition(Base):
+    """A customer or company moved between RFM segments (from NULL = first scored; to NULL = unscored)."""
+
+    __tablename__ = "segments_transition"
+    __table_args__ = (
+        Index("ix_segments_transition_shop_id_occurred_at", "shop_id", "occurred_at"),
+        Index("ix_segments_transition_customer_id", "customer_id"),
+        Index("ix_segments_transition_company_id", "company_id"),
+        Index("ix_segments_transition_run_id", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("app_shop.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("segments_run.id", ondelete="CASCADE"))
+    subject: Mapped[Subject] = mapped_column(_enum(Subject, "segments_subject"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("crm_customer.id", ondelete="CASCADE"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("crm_company.id", ondelete="CASCADE"))
+    from_segment: Mapped[RfmSegment | None] = mapped_column(_enum(RfmSegment, "segments_rfm_segment"))
+    to_segment: Mapped[RfmSegment | None] = mapped_column(_enum(RfmSegment, "segments_rfm_segment"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

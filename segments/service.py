@@ -1,0 +1,107 @@
+"""Analytics use cases: start a computation, run it (RFM, then CLV and churn), read its progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.db import UnitOfWork, utcnow
+from app.errors import Conflict, NotFound
+from app.models import Shop
+from segments import rfm
+from segments.models import RunKind, RunStatus, SegmentRun, Subject
+
+RFM_STEPS = (Subject.CUSTOMER, Subject.COMPANY)
+
+
+def _shop(uow: UnitOfWork, shop_id: int) -> Shop:
+    shop = uow.session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound(f"shop {shop_id} not found")
+    return shop
+
+
+def start_run(
+    uow: UnitOfWork, *, shop_id: int, kind: RunKind = RunKind.FULL, as_of: datetime | None = None
+) -> SegmentRun:
+    """Record a queued run; a second one while another is queued or running is a Conflict."""
+    _shop(uow, shop_id)
+    busy = uow.session.scalars(
+        select(SegmentRun.id).where(
+            SegmentRun.shop_id == shop_id, SegmentRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING))
+        )
+    ).first()
+    if busy is not None:
+        raise Conflict("The analytics are already being computed; wait for that run to finish.")
+    run = SegmentRun(shop_id=shop_id, kind=kind, status=RunStatus.QUEUED, as_of=as_of or utcnow(), total=0)
+    uow.session.add(run)
+    uow.session.flush()
+    return run
+
+
+def get_run(uow: UnitOfWork, *, shop_id: int, run_id: int) -> SegmentRun:
+    run = uow.session.get(SegmentRun, run_id)
+    if run is None or run.shop_id != shop_id:
+        raise NotFound(f"analytics run {run_id} not found")
+    return run
+
+
+def latest_run(uow: UnitOfWork, *, shop_id: int, succeeded: bool = False) -> SegmentRun | None:
+    """The shop's newest run (or newest successful one)."""
+    query = select(SegmentRun).where(SegmentRun.shop_id == shop_id)
+    if succeeded:
+        query = query.where(SegmentRun.status == RunStatus.SUCCEEDED)
+    return uow.session.scalars(query.order_by(SegmentRun.id.desc()).limit(1)).first()
+
+
+def _progress(uow: UnitOfWork, run: SegmentRun, step: str) -> None:
+    run.step = step
+    uow.commit()
+
+
+def execute_run(uow: UnitOfWork, *, shop_id: int, run_id: int) -> SegmentRun:
+    """Compute what the run asks for; each step commits, so the page can show progress.
+
+    A run that is already finished is left alone (jobs may be delivered twice).
+    """
+    run = get_run(uow, shop_id=shop_id, run_id=run_id)
+    if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+        return run
+    shop = _shop(uow, shop_id)
+    steps: list[str] = []
+    if run.kind in (RunKind.FULL, RunKind.RFM):
+        steps += [f"rfm:{subject.value}" for subject in RFM_STEPS]
+    run.status, run.started_at, run.total, run.done = RunStatus.RUNNING, utcnow(), len(steps), 0
+    _progress(uow, run, steps[0] if steps else "done")
+    stats: dict[str, Any] = {}
+    try:
+        for subject in RFM_STEPS if run.kind in (RunKind.FULL, RunKind.RFM) else ():
+            outcome = rfm.compute_rfm(
+                uow.session,
+                shop_id=shop_id,
+                run_id=run.id,
+                currency=shop.currency,
+                as_of=run.as_of,
+                subject=subject,
+            )
+            stats[f"rfm_{subject.value}"] = {
+                "scored": outcome.scored,
+                "entered": outcome.entered,
+                "moved": outcome.moved,
+                "left": outcome.left,
+                "segments": outcome.segment_counts,
+            }
+            run.done += 1
+            run.stats = dict(stats)
+            _progress(uow, run, f"rfm:{subject.value}")
+    except Exception as exc:
+        uow.rollback()
+        run = get_run(uow, shop_id=shop_id, run_id=run_id)
+        run.status, run.error, run.finished_at = RunStatus.FAILED, f"{type(exc).__name__}: {exc}", utcnow()
+        uow.commit()
+        raise
+    run.status, run.step, run.finished_at = RunStatus.SUCCEEDED, None, utcnow()
+    uow.commit()
+    return run
