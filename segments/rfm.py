@@ -109,7 +109,7 @@ def _label_case(column: str) -> str:
     return f"CASE {column} {whens} END"
 
 
-def _epoch_seconds(dialect: str, expression: str) -> str:
+def epoch_seconds(dialect: str, expression: str) -> str:
     if dialect == "postgresql":
         return f"CAST(FLOOR(EXTRACT(EPOCH FROM {expression})) AS BIGINT)"
     return f"CAST(strftime('%s', {expression}) AS INTEGER)"
@@ -122,7 +122,7 @@ def _as_enum(dialect: str, expression: str, type_name: str) -> str:
 
 def _build_new_scores(session: Session, kind: _Kind, *, shop_id: int, currency: str, as_of: datetime) -> int:
     dialect = session.get_bind().dialect.name
-    elapsed = f"{_epoch_seconds(dialect, ':as_of')} - {_epoch_seconds(dialect, 'last_order_at')}"
+    elapsed = f"{epoch_seconds(dialect, ':as_of')} - {epoch_seconds(dialect, 'last_order_at')}"
     days = f"({elapsed}) / {SECONDS_PER_DAY}"
     session.execute(text(f"DROP TABLE IF EXISTS {NEW_TABLE}"))
     statement = text(

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from app.db import UnitOfWork, utcnow
 from app.errors import Conflict, NotFound
 from app.models import Shop
-from segments import rfm
+from segments import clv_scoring, rfm
 from segments.models import RunKind, RunStatus, SegmentRun, Subject
 
-RFM_STEPS = (Subject.CUSTOMER, Subject.COMPANY)
+SUBJECTS = (Subject.CUSTOMER, Subject.COMPANY)
 
 
 def _shop(uow: UnitOfWork, shop_id: int) -> Shop:
@@ -61,6 +61,12 @@ def _progress(uow: UnitOfWork, run: SegmentRun, step: str) -> None:
     uow.commit()
 
 
+def _step_done(uow: UnitOfWork, run: SegmentRun, stats: dict[str, Any], steps: list[str]) -> None:
+    run.done += 1
+    run.stats = dict(stats)
+    _progress(uow, run, steps[run.done] if run.done < len(steps) else "finishing")
+
+
 def execute_run(uow: UnitOfWork, *, shop_id: int, run_id: int) -> SegmentRun:
     """Compute what the run asks for; each step commits, so the page can show progress.
 
@@ -70,14 +76,14 @@ def execute_run(uow: UnitOfWork, *, shop_id: int, run_id: int) -> SegmentRun:
     if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
         return run
     shop = _shop(uow, shop_id)
-    steps: list[str] = []
-    if run.kind in (RunKind.FULL, RunKind.RFM):
-        steps += [f"rfm:{subject.value}" for subject in RFM_STEPS]
+    rfm_subjects = SUBJECTS if run.kind in (RunKind.FULL, RunKind.RFM) else ()
+    clv_subjects = SUBJECTS if run.kind in (RunKind.FULL, RunKind.CLV) else ()
+    steps = [f"rfm:{s.value}" for s in rfm_subjects] + [f"clv:{s.value}" for s in clv_subjects]
     run.status, run.started_at, run.total, run.done = RunStatus.RUNNING, utcnow(), len(steps), 0
     _progress(uow, run, steps[0] if steps else "done")
-    stats: dict[str, Any] = {}
+    stats: dict[str, Any] = dict(run.stats or {})
     try:
-        for subject in RFM_STEPS if run.kind in (RunKind.FULL, RunKind.RFM) else ():
+        for subject in rfm_subjects:
             outcome = rfm.compute_rfm(
                 uow.session,
                 shop_id=shop_id,
@@ -93,9 +99,12 @@ def execute_run(uow: UnitOfWork, *, shop_id: int, run_id: int) -> SegmentRun:
                 "left": outcome.left,
                 "segments": outcome.segment_counts,
             }
-            run.done += 1
-            run.stats = dict(stats)
-            _progress(uow, run, f"rfm:{subject.value}")
+            _step_done(uow, run, stats, steps)
+        for subject in clv_subjects:
+            stats[f"clv_{subject.value}"] = clv_scoring.score_clv(
+                uow.session, subject, shop_id=shop_id, currency=shop.currency, as_of=run.as_of
+            )
+            _step_done(uow, run, stats, steps)
     except Exception as exc:
         uow.rollback()
         run = get_run(uow, shop_id=shop_id, run_id=run_id)
