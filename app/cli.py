@@ -324,6 +324,35 @@ def reconcile(domain: str, resources: str) -> None:
     sys.exit(code)
 
 
+@main.group("analytics")
+def analytics_group() -> None:
+    """RFM, CLV and churn computations."""
+
+
+@analytics_group.command("run")
+@click.argument("domain")
+@click.option("--kind", type=click.Choice(["full", "rfm", "clv"]), default="full", show_default=True)
+def analytics_run(domain: str, kind: str) -> None:
+    """Compute DOMAIN's analytics now, in this process, and print what the run found as JSON."""
+    import json
+
+    from app.errors import DomainError
+    from segments import service as analytics
+    from segments.models import RunKind
+
+    with app_context() as app, app.extensions["tradeline"].db.unit_of_work() as uow:
+        shop_id = _registered_shop_id(uow, domain)
+        try:
+            run = analytics.start_run(uow, shop_id=shop_id, kind=RunKind(kind))
+            uow.commit()
+            run = analytics.execute_run(uow, shop_id=shop_id, run_id=run.id)
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+        click.echo(
+            json.dumps({"run": run.id, "status": run.status.value, **run.stats}, indent=2, default=str)
+        )
+
+
 @main.group("clv")
 def clv_group() -> None:
     """Customer lifetime value models."""

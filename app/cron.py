@@ -43,6 +43,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("webhooks.backfill.jobs.poll_bulk_operations", queue="default", interval_s=30),
     # Hourly: records changed in Shopify since the last run are compared and repaired (missed webhooks).
     PeriodicJob("webhooks.reconcile.reconcile_all_shops", queue="default", cron="41 * * * *"),
+    # Nightly: RFM, CLV and churn recomputed for every shop (orders also trigger a debounced refresh).
+    PeriodicJob("segments.jobs.nightly_all_shops", queue="default", cron="23 2 * * *"),
 )
 
 LEADER_KEY = "tradeline:cron:leader"

@@ -164,6 +164,7 @@ def test_cron_config_lists_every_periodic_job() -> None:
         ("webhooks.jobs.purge_inbox", "default", "17 3 * * *", None),
         ("webhooks.backfill.jobs.poll_bulk_operations", "default", None, 30),
         ("webhooks.reconcile.reconcile_all_shops", "default", "41 * * * *", None),
+        ("segments.jobs.nightly_all_shops", "default", "23 2 * * *", None),
     ]
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.db import UnitOfWork
 from crm import service
+from segments import jobs as analytics
 
 if TYPE_CHECKING:
     from webhooks.registry import Delivery
@@ -17,6 +18,7 @@ def handle_order_upsert(
 ) -> None:
     """orders/create, orders/updated, orders/paid, orders/cancelled: each carries the whole order."""
     service.upsert_order(uow, shop_id=shop_id, payload=payload)
+    analytics.schedule_refresh(uow, shop_id=shop_id)
 
 
 def handle_order_delete(
@@ -24,3 +26,4 @@ def handle_order_delete(
 ) -> None:
     """orders/delete."""
     service.delete_order(uow, shop_id=shop_id, payload=payload)
+    analytics.schedule_refresh(uow, shop_id=shop_id)
