@@ -1,0 +1,306 @@
+"""Benchmark: RFM + segments and the CLV fit on a generated shop, against pandas and lifetimes.
+
+    python -m bench.segments --customers 1000000 --orders 5000000 [--append]
+
+Data: one shop, N customers (a third in companies, one company per 20 customers), M orders drawn
+with a skew (some customers buy often, many once), over two years, 2 % in another currency, 3 %
+cancelled, 1 % test; generated inside PostgreSQL with generate_series (the generator is not timed).
+
+Timed, each in a fresh process whose peak RSS is reported:
+- Tradeline RFM: `segments.rfm.compute_rfm` for customers and for companies (the job's SQL).
+- Tradeline CLV: the summaries SQL, the BG/NBD + Gamma-Gamma fits, the predictions UPDATE.
+- pandas RFM (peer): the orders read with pandas.read_sql, then the same definitions in pandas.
+- lifetimes (peer): BetaGeoFitter + GammaGammaFitter on the same summaries as Tradeline's fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.harness import append_to_benchmarks, load_average, machine_line, utc_stamp
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_segments"
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+PEER_TIMEOUT_S = 900
+
+
+def _psycopg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def generate(url: str, customers: int, orders: int) -> int:
+    """Migrate, create the shop and its data; returns the shop id."""
+    import psycopg
+
+    from app.migrate import upgrade
+
+    upgrade(_psycopg_url(url))
+    with psycopg.connect(url, autocommit=True) as conn:
+        shop_id = conn.execute(
+            """
+            INSERT INTO app_shop (domain, name, currency, timezone, plan, scopes, installed_at, created_at,
+                                  updated_at)
+            VALUES ('bench.myshopify.com', 'bench', 'USD', 'UTC', 'basic', '', now(), now(), now())
+            RETURNING id
+            """
+        ).fetchone()[0]
+        companies = max(1, customers // 60)
+        conn.execute(
+            """
+            INSERT INTO crm_company (shop_id, shopify_id, name, orders_count, total_spent, currency,
+                                     created_at, updated_at)
+            SELECT %s, g, 'Company ' || g, 0, 0, 'USD', now(), now() FROM generate_series(1, %s) g
+            """,
+            (shop_id, companies),
+        )
+        conn.execute(
+            """
+            INSERT INTO crm_customer (shop_id, shopify_id, email, company_id, orders_count, total_spent,
+                                      currency, created_at, updated_at)
+            SELECT %s, g, 'c' || g || '@example.com',
+                   CASE WHEN g %% 3 = 0 THEN (SELECT min(id) FROM crm_company) + (g / 3) %% %s END,
+                   0, 0, 'USD', now(), now()
+            FROM generate_series(1, %s) g
+            """,
+            (shop_id, companies, customers),
+        )
+        first = conn.execute("SELECT min(id) FROM crm_customer").fetchone()[0]
+        # customer = first + floor(N * u^2): a few customers get many orders, many get one or none.
+        conn.execute(
+            """
+            INSERT INTO crm_order (shop_id, shopify_id, customer_id, company_id, is_b2b, currency,
+                                   current_total_price, total_price, processed_at, cancelled_at, test,
+                                   created_at, updated_at)
+            SELECT %(shop)s, g, c.id, c.company_id, c.company_id IS NOT NULL,
+                   CASE WHEN random() < 0.02 THEN 'EUR' ELSE 'USD' END, p.price, p.price, p.at,
+                   CASE WHEN random() < 0.03 THEN p.at END, random() < 0.01, now(), now()
+            FROM generate_series(1, %(orders)s) g
+            CROSS JOIN LATERAL (
+                SELECT %(first)s + floor(%(customers)s * power(random(), 2))::int AS customer_id,
+                       (10 + floor(random() * 400))::numeric AS price,
+                       %(as_of)s::timestamptz - random() * interval '730 days' AS at
+                WHERE g > 0
+            ) p
+            JOIN crm_customer c ON c.id = p.customer_id
+            """,
+            {"shop": shop_id, "orders": orders, "first": first, "customers": customers, "as_of": AS_OF},
+        )
+        conn.execute("ANALYZE")
+    return shop_id
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _tradeline(url: str, shop_id: int, out: Any) -> None:
+    import app.model_registry  # noqa: F401  (every table, for the ORM's foreign keys)
+    from app.db import Database
+    from segments import clv, clv_scoring, rfm
+    from segments.models import RunKind, SegmentRun, Subject
+
+    db = Database(_psycopg_url(url))
+    figures: dict[str, float] = {}
+    with db.unit_of_work() as uow:
+        run = SegmentRun(shop_id=shop_id, kind=RunKind.FULL, as_of=AS_OF)
+        uow.session.add(run)
+        uow.commit()
+        started = time.perf_counter()
+        for subject in (Subject.CUSTOMER, Subject.COMPANY):
+            t0 = time.perf_counter()
+            outcome = rfm.compute_rfm(
+                uow.session, shop_id=shop_id, run_id=run.id, currency="USD", as_of=AS_OF, subject=subject
+            )
+            uow.commit()
+            figures[f"rfm_{subject.value}_s"] = time.perf_counter() - t0
+            figures[f"rfm_{subject.value}_scored"] = outcome.scored
+        figures["rfm_total_s"] = time.perf_counter() - started
+        t0 = time.perf_counter()
+        summaries = clv_scoring.load_summaries(
+            uow.session, Subject.CUSTOMER, shop_id=shop_id, currency="USD", as_of=AS_OF
+        )
+        figures["clv_summaries_sql_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        clv.fit_bgnbd(summaries.frequency, summaries.recency, summaries.age)
+        clv.fit_gamma_gamma(summaries.frequency, summaries.monetary)
+        figures["clv_fit_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        stats = clv_scoring.score_clv(
+            uow.session, Subject.CUSTOMER, shop_id=shop_id, currency="USD", as_of=AS_OF
+        )
+        uow.commit()
+        figures["clv_score_all_s"] = time.perf_counter() - t0  # summaries + fits + predictions + backtest
+        figures["clv_customers"] = stats["customers"]
+        import numpy as np
+
+        np.savez(
+            Path(out_path(url)),
+            frequency=summaries.frequency,
+            recency=summaries.recency,
+            age=summaries.age,
+            monetary=summaries.monetary,
+        )
+    figures["peak_rss_mb"] = _peak_rss_mb()
+    db.dispose()
+    out.put(figures)
+
+
+def out_path(url: str) -> str:
+    return f"/tmp/bench-segments-{url.rpartition('/')[2]}.npz"
+
+
+def _pandas(url: str, shop_id: int, out: Any) -> None:
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    engine = create_engine(_psycopg_url(url))
+    t0 = time.perf_counter()
+    orders = pd.read_sql(
+        "SELECT customer_id, currency, current_total_price AS amount, processed_at, cancelled_at, test "
+        f"FROM crm_order WHERE shop_id = {int(shop_id)}",
+        engine,
+    )
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    counted = orders[orders.customer_id.notna() & orders.cancelled_at.isna() & ~orders.test]
+    counted = counted.assign(money=counted.amount.where(counted.currency == "USD", 0).astype(float))
+    grouped = counted.groupby("customer_id").agg(
+        frequency=("money", "size"), monetary=("money", "sum"), last=("processed_at", "max")
+    )
+    as_of = pd.Timestamp(AS_OF)
+    grouped["recency_days"] = (as_of - grouped["last"]).dt.days
+    n = len(grouped)
+
+    def score(rank: pd.Series) -> pd.Series:
+        return 1 + ((5 * (rank - 1)) // (n - 1)).clip(upper=4).astype(int)
+
+    grouped["r"] = score(grouped.recency_days.rank(method="min", ascending=False))
+    grouped["f"] = score(grouped.frequency.rank(method="min"))
+    grouped["m"] = score(grouped.monetary.rank(method="min"))
+    compute_s = time.perf_counter() - t0
+    out.put({"load_s": load_s, "compute_s": compute_s, "customers": n, "peak_rss_mb": _peak_rss_mb()})
+    engine.dispose()
+
+
+def _lifetimes(url: str, out: Any) -> None:
+    import warnings
+
+    import numpy as np
+
+    warnings.simplefilter("ignore")
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+
+    data = np.load(out_path(url))
+    t0 = time.perf_counter()
+    BetaGeoFitter().fit(data["frequency"], data["recency"], data["age"])
+    repeat = (data["frequency"] > 0) & (data["monetary"] > 0)  # as Tradeline's fit keeps them
+    GammaGammaFitter().fit(data["frequency"][repeat], data["monetary"][repeat])
+    out.put({"fit_s": time.perf_counter() - t0, "peak_rss_mb": _peak_rss_mb()})
+
+
+def _in_child(target: Any, *args: Any, timeout: float = 3600) -> dict[str, Any] | None:
+    """Run `target(*args, queue)` in a fresh process; its result, or None if it died or timed out."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=target, args=(*args, queue))
+    process.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                return queue.get(timeout=2)
+            except Exception:
+                if not process.is_alive():
+                    return None
+        return None
+    finally:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--orders", type=int, default=5_000_000)
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--append", action="store_true", help="append the section to BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    recreate_database(args.database_url)
+    shop_id = generate(args.database_url, args.customers, args.orders)
+    generate_s = time.perf_counter() - t0
+    ours = _in_child(_tradeline, args.database_url, shop_id)
+    pandas_rfm = _in_child(_pandas, args.database_url, shop_id)
+    peer_fit = _in_child(_lifetimes, args.database_url, timeout=PEER_TIMEOUT_S)
+    if ours is None:
+        print("the Tradeline run failed", file=sys.stderr)
+        return 1
+    lines = [
+        f"## Segments: RFM and CLV on {args.customers:,} customers / {args.orders:,} orders ({utc_stamp()})",
+        "",
+        f"Machine: {machine_line()}; PostgreSQL on 127.0.0.1. Load average: {load_average()}.  ",
+        f"Command: `python -m bench.segments --customers {args.customers} --orders {args.orders}`; "
+        f"data generated in PostgreSQL in {generate_s:.0f} s (not timed below).",
+        "",
+        "| step | Tradeline | peer | ratio (peer / Tradeline) | target |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    rfm_s = ours["rfm_customer_s"]
+    if pandas_rfm:
+        peer_total = pandas_rfm["load_s"] + pandas_rfm["compute_s"]
+        lines.append(
+            f"| RFM, customers ({ours['rfm_customer_scored']:,.0f} scored) | {rfm_s:.1f} s | pandas "
+            f"{peer_total:.1f} s (read {pandas_rfm['load_s']:.1f} + compute {pandas_rfm['compute_s']:.1f}) | "
+            f"{peer_total / rfm_s:.1f}x | |"
+        )
+    lines.append(
+        f"| RFM + segments, customers and companies (incl. transitions, timeline, upsert) | "
+        f"{ours['rfm_total_s']:.1f} s | | | <= 30 s |"
+    )
+    fit_peer = (
+        f"lifetimes {peer_fit['fit_s']:.1f} s"
+        if peer_fit
+        else f"lifetimes did not finish in {PEER_TIMEOUT_S} s"
+    )
+    ratio = f"{peer_fit['fit_s'] / ours['clv_fit_s']:.0f}x" if peer_fit else "n/a"
+    peers_rss = ", ".join(
+        f"{name} {figures['peak_rss_mb']:.0f} MB"
+        for name, figures in (("pandas", pandas_rfm), ("lifetimes", peer_fit))
+        if figures
+    )
+    lines += [
+        f"| BG/NBD + Gamma-Gamma fit ({ours['clv_customers']:,.0f} customers) | {ours['clv_fit_s']:.2f} s | "
+        f"{fit_peer} | {ratio} | <= 10 s |",
+        f"| CLV summaries SQL | {ours['clv_summaries_sql_s']:.1f} s | | | |",
+        f"| CLV step in all (summaries, fits, predictions written, backtest) | "
+        f"{ours['clv_score_all_s']:.1f} s | | | |",
+        f"| peak RSS of the process | {ours['peak_rss_mb']:.0f} MB | {peers_rss} | | <= 1 GB |",
+        "",
+        "PostgreSQL's own memory is not in these RSS figures (it runs as its own server).",
+    ]
+    section = "\n".join(lines)
+    print(section)
+    if args.append:
+        append_to_benchmarks(section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
