@@ -141,3 +141,72 @@ class SegmentTransition(Base):
     from_segment: Mapped[RfmSegment | None] = mapped_column(_enum(RfmSegment, "segments_rfm_segment"))
     to_segment: Mapped[RfmSegment | None] = mapped_column(_enum(RfmSegment, "segments_rfm_segment"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Segment(Base):
+    """A merchant-defined segment: a condition tree over customers or companies, materialised."""
+
+    __tablename__ = "segments_segment"
+    __table_args__ = (UniqueConstraint("shop_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("app_shop.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[Subject] = mapped_column(_enum(Subject, "segments_subject"))
+    definition: Mapped[dict[str, Any]] = mapped_column(
+        JSON_DOC, comment="the condition tree (segments/rules.py)"
+    )
+    shopify_tag: Mapped[str | None] = mapped_column(
+        String(255), comment="opt-in: members carry this customer tag in Shopify"
+    )
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="last materialisation")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SegmentMember(Base):
+    """A customer or company currently in a segment."""
+
+    __tablename__ = "segments_member"
+    __table_args__ = (
+        UniqueConstraint("segment_id", "customer_id"),
+        UniqueConstraint("segment_id", "company_id"),
+        Index("ix_segments_member_shop_id", "shop_id"),
+        Index("ix_segments_member_customer_id", "customer_id"),
+        Index("ix_segments_member_company_id", "company_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("app_shop.id", ondelete="CASCADE"))
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments_segment.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("crm_customer.id", ondelete="CASCADE"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("crm_company.id", ondelete="CASCADE"))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tag_pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Shopify tag added")
+
+
+class MemberChange(enum.StrEnum):
+    ENTERED = "entered"  # started matching the definition
+    EXITED = "exited"  # stopped matching it (or was deleted)
+
+
+class SegmentMemberEvent(Base):
+    """Who entered or left a segment, when: campaigns start from these."""
+
+    __tablename__ = "segments_member_event"
+    __table_args__ = (
+        Index("ix_segments_member_event_segment_id_occurred_at", "segment_id", "occurred_at"),
+        Index("ix_segments_member_event_shop_id", "shop_id"),
+        Index("ix_segments_member_event_customer_id", "customer_id"),
+        Index("ix_segments_member_event_company_id", "company_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("app_shop.id", ondelete="CASCADE"))
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments_segment.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("crm_customer.id", ondelete="CASCADE"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("crm_company.id", ondelete="CASCADE"))
+    change: Mapped[MemberChange] = mapped_column(_enum(MemberChange, "segments_member_change"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
