@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.db import UnitOfWork, utcnow
 from app.errors import Conflict, NotFound
 from app.models import Shop
-from segments import clv_scoring, rfm
+from segments import clv_scoring, membership, rfm
 from segments.models import RunKind, RunStatus, SegmentRun, Subject
 
 SUBJECTS = (Subject.CUSTOMER, Subject.COMPANY)
@@ -79,6 +79,7 @@ def execute_run(uow: UnitOfWork, *, shop_id: int, run_id: int) -> SegmentRun:
     rfm_subjects = SUBJECTS if run.kind in (RunKind.FULL, RunKind.RFM) else ()
     clv_subjects = SUBJECTS if run.kind in (RunKind.FULL, RunKind.CLV) else ()
     steps = [f"rfm:{s.value}" for s in rfm_subjects] + [f"clv:{s.value}" for s in clv_subjects]
+    steps.append("segments")
     run.status, run.started_at, run.total, run.done = RunStatus.RUNNING, utcnow(), len(steps), 0
     _progress(uow, run, steps[0] if steps else "done")
     stats: dict[str, Any] = dict(run.stats or {})
@@ -105,6 +106,13 @@ def execute_run(uow: UnitOfWork, *, shop_id: int, run_id: int) -> SegmentRun:
                 uow.session, subject, shop_id=shop_id, currency=shop.currency, as_of=run.as_of
             )
             _step_done(uow, run, stats, steps)
+        # Rule-based segments read the scores just written: bring their members up to date.
+        outcomes = membership.materialise_all(uow, shop_id=shop_id, now=run.as_of)
+        stats["segments"] = {
+            str(o.segment_id): {"members": o.members, "entered": o.entered, "exited": o.exited}
+            for o in outcomes
+        }
+        _step_done(uow, run, stats, steps)
     except Exception as exc:
         uow.rollback()
         run = get_run(uow, shop_id=shop_id, run_id=run_id)

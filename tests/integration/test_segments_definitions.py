@@ -189,3 +189,29 @@ def test_names_are_unique_per_shop_and_bad_definitions_are_refused(uow: UnitOfWo
             definition={"conditions": [{"field": "mood", "op": "eq", "value": "happy"}]},
         )
     assert [s.name for s in definitions.list_segments(uow, shop_id=shop_id)] == ["VIP"]
+
+
+def test_an_analytics_run_brings_segments_up_to_date(uow: UnitOfWork) -> None:
+    shop_id = _scored_shop(uow)
+    segment = definitions.create_segment(
+        uow,
+        shop_id=shop_id,
+        name="Champions",
+        subject="customer",
+        definition={"conditions": [{"field": "rfm_segment", "op": "in", "value": ["champions"]}]},
+    )
+    uow.commit()
+    run = service.start_run(uow, shop_id=shop_id, kind=RunKind.RFM, as_of=AS_OF)
+    uow.commit()
+    done = service.execute_run(uow, shop_id=shop_id, run_id=run.id)
+    champions = set(
+        uow.session.scalars(
+            select(SegmentScore.customer_id).where(
+                SegmentScore.shop_id == shop_id,
+                SegmentScore.rfm_segment == "champions",
+                SegmentScore.customer_id.is_not(None),
+            )
+        )
+    )
+    assert _members(uow, segment.id) == champions and champions
+    assert done.stats["segments"][str(segment.id)]["members"] == len(champions)
