@@ -16,6 +16,7 @@ run, so the dashboard can show how good the model is on this shop's data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -37,6 +38,8 @@ MIN_HOLDOUT_DAYS = 60
 MAX_HOLDOUT_DAYS = 365
 DECILES = 10
 SCORES_TABLE = "segments_clv_new"
+FETCH_ROWS = 50_000
+WRITE_ROWS = 20_000
 NUMERIC_COLUMNS = ("p_alive", "orders_90", "orders_365", "spend_90", "spend_365")
 
 
@@ -58,7 +61,7 @@ def load_summaries(
     dialect = session.get_bind().dialect.name
     day = f"({epoch_seconds(dialect, 'o.processed_at')}) / {SECONDS_PER_DAY}"
     as_of_day = f"({epoch_seconds(dialect, ':as_of')}) / {SECONDS_PER_DAY}"
-    rows = session.execute(
+    result = session.execute(
         text(
             f"""
             WITH days AS (
@@ -75,18 +78,21 @@ def load_summaries(
                 FROM days
             )
             SELECT subject_id, COUNT(*) - 1, MAX(day) - MIN(day), {as_of_day} - MIN(day),
-                   COALESCE(SUM(CASE WHEN occasion > 1 THEN spend END), 0), MIN(day)
+                   CAST(COALESCE(SUM(CASE WHEN occasion > 1 THEN spend END), 0) AS DOUBLE PRECISION), MIN(day)
             FROM numbered
             GROUP BY subject_id
             ORDER BY subject_id
             """
         ).bindparams(bindparam("as_of", type_=UTCDateTime)),
         {"shop_id": shop_id, "currency": currency, "as_of": as_of, "false": False},
-    ).all()
-    if not rows:
+        execution_options={"yield_per": FETCH_ROWS},
+    )
+    # Streamed in partitions into float arrays: a million customers never become a million Row objects.
+    chunks = [np.array(part, dtype=np.float64).reshape(-1, 6) for part in result.partitions()]
+    if not chunks:
         empty = np.zeros(0)
         return Summaries(empty.astype(np.int64), empty, empty, empty, empty, empty.astype(np.int64))
-    data = np.array([[float(v) for v in row] for row in rows])
+    data = np.concatenate(chunks)
     frequency = data[:, 1]
     repeat_spend = data[:, 4]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -113,13 +119,9 @@ def backtest(
     params = clv.fit_bgnbd(calibration.frequency, calibration.recency, calibration.age)
     full = load_summaries(session, subject, shop_id=shop_id, currency=currency, as_of=as_of)
     # Repeat purchase days in the holdout = purchase days by as_of minus those by the calibration end.
-    days_by_end = dict(zip(full.subject_ids.tolist(), (full.frequency + 1).tolist(), strict=True))
-    actual = np.array(
-        [
-            days_by_end[s] - (x + 1)
-            for s, x in zip(calibration.subject_ids.tolist(), calibration.frequency, strict=True)
-        ]
-    )
+    # Both summaries are sorted by subject id, and every calibration subject is in the full one.
+    position = np.searchsorted(full.subject_ids, calibration.subject_ids)
+    actual = full.frequency[position] - calibration.frequency
     predicted = clv.expected_purchases(
         params, holdout, calibration.frequency, calibration.recency, calibration.age
     )
@@ -197,23 +199,28 @@ def score_clv(
     next_day = np.where(np.isfinite(gap), last_day + np.ceil(np.nan_to_num(gap)), np.nan)
     # A predicted next order already in the past means "overdue": show it from today on.
     next_day = np.where(np.isfinite(next_day), np.maximum(next_day, as_of_day), np.nan)
-    rows = [
-        {
-            "subject_id": int(subject_id),
-            "p_alive": _to_decimal(alive[i], 6),
-            "orders_90": _to_decimal(orders_90[i], 4),
-            "orders_365": _to_decimal(orders_365[i], 4),
-            "spend_90": _to_decimal(orders_90[i] * average[i], 4),
-            "spend_365": _to_decimal(orders_365[i] * average[i], 4),
-            "next_order_at": (
-                datetime.fromtimestamp(int(next_day[i]) * SECONDS_PER_DAY, tz=as_of.tzinfo)
-                if np.isfinite(next_day[i])
-                else None
-            ),
-        }
-        for i, subject_id in enumerate(summaries.subject_ids)
-    ]
-    _write_predictions(session, kind.key, shop_id=shop_id, as_of=as_of, rows=rows)
+
+    def rows(start: int, stop: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "subject_id": int(summaries.subject_ids[i]),
+                "p_alive": _to_decimal(alive[i], 6),
+                "orders_90": _to_decimal(orders_90[i], 4),
+                "orders_365": _to_decimal(orders_365[i], 4),
+                "spend_90": _to_decimal(orders_90[i] * average[i], 4),
+                "spend_365": _to_decimal(orders_365[i] * average[i], 4),
+                "next_order_at": (
+                    datetime.fromtimestamp(int(next_day[i]) * SECONDS_PER_DAY, tz=as_of.tzinfo)
+                    if np.isfinite(next_day[i])
+                    else None
+                ),
+            }
+            for i in range(start, stop)
+        ]
+
+    _write_predictions(
+        session, kind.key, shop_id=shop_id, as_of=as_of, count=int(summaries.subject_ids.size), rows=rows
+    )
     span_days = float(age.max()) if age.size else 0.0
     try:
         stats["backtest"] = backtest(
@@ -228,8 +235,15 @@ def score_clv(
 
 
 def _write_predictions(
-    session: Session, key: str, *, shop_id: int, as_of: datetime, rows: list[dict[str, Any]]
+    session: Session,
+    key: str,
+    *,
+    shop_id: int,
+    as_of: datetime,
+    count: int,
+    rows: Callable[[int, int], list[dict[str, Any]]],
 ) -> None:
+    """Stage the predictions in a temporary table, WRITE_ROWS at a time, then one UPDATE."""
     session.execute(text(f"DROP TABLE IF EXISTS {SCORES_TABLE}"))
     timestamp = "TIMESTAMP" if session.get_bind().dialect.name == "sqlite" else "TIMESTAMP WITH TIME ZONE"
     session.execute(
@@ -240,7 +254,7 @@ def _write_predictions(
         )
     )
     try:
-        if rows:
+        for start in range(0, count, WRITE_ROWS):
             session.execute(
                 text(
                     f"INSERT INTO {SCORES_TABLE} VALUES "
@@ -249,7 +263,7 @@ def _write_predictions(
                     bindparam("next_order_at", type_=UTCDateTime),
                     *(bindparam(name, type_=Numeric(18, 6)) for name in NUMERIC_COLUMNS),
                 ),
-                rows,
+                rows(start, min(count, start + WRITE_ROWS)),
             )
         session.execute(
             text(
