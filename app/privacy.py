@@ -10,8 +10,8 @@ Shopify's three compliance topics reach every context through one `PrivacyRegist
   yet); then every tenant table is emptied of the shop's rows and the shop row goes.
 
 Contexts register explicitly: each has a `register_privacy_hooks(registry)` function, and
-`default_registry()` calls them (CRM today; quotes and campaign sends add a line here). Nothing is
-registered at import time.
+`default_registry()` calls them (the CRM and the webhook inbox today; quotes and campaign sends add a
+line here). Nothing is registered at import time.
 
 Every request is recorded as a `ComplianceRequest` of its shop (the export included), so the
 merchant can answer the customer and show what was erased; running a request twice records it once.
@@ -136,9 +136,11 @@ def default_registry() -> PrivacyRegistry:
     # Imported here, not at the top: contexts import this module for PrivacyHooks, and this is the
     # one place that composes them.
     from crm.privacy import register_privacy_hooks as register_crm
+    from webhooks.privacy import register_privacy_hooks as register_webhooks
 
     registry = PrivacyRegistry()
     register_crm(registry)
+    register_webhooks(registry)
     return registry
 
 

@@ -369,10 +369,10 @@ class FakeShopify:
             # How Shopify answers a query for data the token's scopes do not cover.
             error = {"message": f"Access denied for {name}.", "extensions": {"code": "ACCESS_DENIED"}}
             return httpx.Response(200, json={"errors": [error], "data": None, "extensions": {"cost": COST}})
-        data = self._answer(name, variables)
+        data = self._answer(name, variables, body["query"])
         return httpx.Response(200, json={"data": data, "extensions": {"cost": COST}})
 
-    def _answer(self, name: str, variables: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, name: str, variables: dict[str, Any], query: str) -> dict[str, Any]:
         if name == "BulkOperationRunQuery":
             assert variables["groupObjects"] is False
             if self.busy:
@@ -414,7 +414,7 @@ class FakeShopify:
                 op.status = "RUNNING"
             return {"bulkOperation": self._operation(op)}
         if name.startswith("Reconcile"):
-            return self._reconcile(name, variables)
+            return self._reconcile(name, variables, query)
         raise AssertionError(f"the fake does not answer {name}")
 
     def _operation(self, op: BulkOperation) -> dict[str, Any]:
@@ -458,7 +458,7 @@ class FakeShopify:
 
     # -- reconciliation queries -------------------------------------------------------------------
 
-    def _reconcile(self, name: str, variables: dict[str, Any]) -> dict[str, Any]:
+    def _reconcile(self, name: str, variables: dict[str, Any], query: str) -> dict[str, Any]:
         for resource, type_name in TYPE_OF.items():
             if name == f"Reconcile{resource.capitalize()}":
                 since = re.search(r">='([^']+)'", variables["query"])
@@ -476,17 +476,38 @@ class FakeShopify:
                         "nodes": [{"id": n["id"], "updatedAt": n["updatedAt"]} for n in page],
                     }
                 }
+            by_id = {n["id"]: n for n in self.objects.get(resource, [])}
             if name == f"Reconcile{type_name}Nodes":
-                by_id = {n["id"]: n for n in self.objects.get(resource, [])}
-                return {"nodes": [self._full(resource, by_id.get(i)) for i in variables["ids"]]}
+                return {"nodes": [self._full(resource, by_id.get(i), query) for i in variables["ids"]]}
+            if name == f"Reconcile{type_name}Children":
+                node = by_id[variables["id"]]
+                pages = {
+                    connection: _child_page(node, connection, query, variables[f"{connection}After"])
+                    for connection in CONNECTIONS[resource]
+                    if variables[connection]  # the @include flag of each connection
+                }
+                return {type_name.lower(): pages}
         raise AssertionError(f"the fake does not answer {name}")
 
-    def _full(self, resource: str, node: dict[str, Any] | None) -> dict[str, Any] | None:
-        """A stored object with its children nested as the Nodes documents ask for them."""
+    def _full(self, resource: str, node: dict[str, Any] | None, query: str) -> dict[str, Any] | None:
+        """A stored object with the first page of each child connection, as the Nodes documents ask."""
         if node is None:
             return None
         full = {k: v for k, v in node.items() if not k.startswith("_")}
         for connection in CONNECTIONS[resource]:
-            children = node.get(f"_{connection}", [])
-            full[connection] = {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": children}
+            full[connection] = _child_page(node, connection, query, None)
         return full
+
+
+def _child_page(node: dict[str, Any], connection: str, query: str, after: str | None) -> dict[str, Any]:
+    """One page of a stored object's children, as big as the document's `first:` for that connection.
+
+    Cursors are offsets: Shopify's are opaque, and Tradeline only hands back the ones it was given.
+    """
+    match = re.search(rf"\b{connection}\(first: (\d+)", query)
+    assert match is not None, f"the document does not page {connection}"
+    children = node.get(f"_{connection}", [])
+    start = int(after or 0)
+    page = children[start : start + int(match.group(1))]
+    end = start + len(page)
+    return {"pageInfo": {"hasNextPage": end < len(children), "endCursor": str(end)}, "nodes": page}

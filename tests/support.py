@@ -8,9 +8,12 @@ import hmac
 import json
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 import jwt
+
+from webhooks.registry import Delivery
 
 API_KEY = "test-client-id"
 # Shopify-shaped (shpss_ + 32 hex): PyJWT warns on HMAC keys shorter than 32 bytes.
@@ -90,3 +93,20 @@ def signed_webhook(
     if triggered_at:
         headers["X-Shopify-Triggered-At"] = triggered_at
     return body, headers
+
+
+def stored_delivery(
+    topic: str, delivery_id: int = 1, *, received_at: datetime, triggered_at: datetime | None = None
+) -> Delivery:
+    """A stored delivery as processing hands it to a topic's handler (the handler gets the shop apart)."""
+    return Delivery(
+        id=delivery_id,
+        shop_id=0,
+        topic=topic,
+        webhook_id=f"wh-{delivery_id}",
+        event_id=None,
+        triggered_at=triggered_at,
+        api_version="2026-04",
+        received_at=received_at,
+        attempts=1,
+    )

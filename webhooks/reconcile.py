@@ -26,7 +26,8 @@ from app.auth.service import installed_shops
 from app.auth.tokens import offline_token_provider
 from app.db import UnitOfWork, utcnow
 from app.errors import DomainError
-from app.jobs import enqueue_after_commit, job_id
+from app.job_control import shop_job_id
+from app.jobs import enqueue_after_commit
 from app.shopify.client import AdminClient, client_for_shop
 from app.shopify.errors import ShopifyError
 from app.shops import get_shop
@@ -155,7 +156,7 @@ def request_reconcile(
         runs.append(run)
     uow.session.flush()
     if runs and enqueue:
-        enqueue_after_commit(uow, JOB, shop_id, queue="bulk", job_id=job_id("reconcile", shop_id))
+        enqueue_after_commit(uow, JOB, shop_id, queue="bulk", job_id=shop_job_id(shop_id, "reconcile"))
     return runs
 
 

@@ -245,7 +245,7 @@ def setup_steps(uow: UnitOfWork, *, shop_id: int, sync: SyncStatus) -> list[Setu
                 else "The initial import runs in the background after install; records appear as they land."
             ),
             done=not sync.is_empty,
-            endpoint="admin.sync",
+            endpoint="sync.index",
             action="View import",
         ),
         SetupStep(

@@ -49,6 +49,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Quotes", "quotes.quotes", "ReceiptIcon", prefixes=("quotes.",)),
     NavItem("Segments", "segments.segments", "PersonSegmentIcon", prefixes=("segments.",)),
     NavItem("Campaigns", "campaigns.campaigns", "MegaphoneIcon", prefixes=("campaigns.",)),
+    # The sync page and the webhook log: how Shopify's data reaches Tradeline, and what went wrong.
+    NavItem("Sync", "sync.index", "RefreshIcon", prefixes=("sync.", "webhooks.log_page")),
     NavItem("Settings", "admin.settings", "SettingsIcon", prefixes=("admin.settings",)),
 )
 

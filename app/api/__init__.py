@@ -12,9 +12,11 @@ and that calls `register_problem_handlers` on itself):
                         key_columns=(Customer.created_at, Customer.id), limit=args.limit, cursor=args.cursor)
         return list_response(page, serialize_customer)   # {"data": [...], "next_cursor": ...}
 
-- `request_uow()` is the request's unit of work, opened by `api_key_required` (the key and shop are
-  already loaded in it); commit it for writes. Raise `app.errors` DomainErrors for refusals: they become
-  problem+json with their detail; anything unexpected becomes a 500 that reveals nothing.
+- `api_key_required` checks the key on a read connection of its own; `current_api_shop()` is the key's
+  shop as it read it (plain values: id, currency, timezone, ...; no query). `request_uow()` is the
+  request's unit of work, opened on first use and rolled back when the view returns unless the view
+  commits it (writes do). Raise `app.errors` DomainErrors for refusals: they become problem+json with
+  their detail; anything unexpected becomes a 500 that reveals nothing.
 - `json_body()` reads a JSON object body (400/415 problems otherwise); `data_response(obj)` wraps one
   object as {"data": ...}; `iso8601(dt)` formats timestamps in UTC.
 - `Schema("Name", {...json schema...})` declares a named component; schemas may nest other Schemas.

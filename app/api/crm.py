@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from flask import g, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import exists, select
-from sqlalchemy.orm import selectinload, with_loader_criteria
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from app.api.auth import api_key_required, request_uow
+from app.api.auth import api_key_required, current_api_shop, request_uow
 from app.api.crm_inputs import (
     NOTE_FIELDS,
     TASK_FIELDS,
@@ -24,7 +24,6 @@ from app.api.crm_inputs import (
     QueryArgs,
     enum_values,
     field_errors,
-    narrowed,
     note_text,
     path_id,
     task_input,
@@ -65,14 +64,10 @@ from app.api.views import bp
 from app.db import UnitOfWork, utcnow
 from app.errors import InvalidInput, NotFound
 from app.models import ApiKey
-from app.shops import get_shop
 from crm import notes, queries
 from crm.models import (
     CrmCompany,
     CrmCustomer,
-    CrmOrder,
-    CrmProduct,
-    CrmVariant,
     CustomerState,
     FinancialStatus,
     FulfillmentStatus,
@@ -104,15 +99,12 @@ def customers() -> ResponseReturnValue:
         "company_id": args.row_id("company_id"),
         "state": args.choice("state", enum_values(CustomerState)),
         "sales_rep_id": args.row_id("sales_rep_id"),
+        "updated_since": args.moment("updated_since"),
         "sort": args.choice("sort", queries.CUSTOMER_SORTS) or "name",
     }
-    since = args.moment("updated_since")
-    criteria = [] if since is None else [with_loader_criteria(CrmCustomer, CrmCustomer.updated_at >= since)]
-    uow = request_uow()
-    with narrowed(uow.session, criteria):
-        page = queries.list_customers(
-            uow, shop_id=g.shop_id, **filters, limit=paging.limit, cursor=paging.cursor
-        )
+    page = queries.list_customers(
+        request_uow(), shop_id=g.shop_id, **filters, limit=paging.limit, cursor=paging.cursor
+    )
     return list_response(page, lambda row: customer_json(row.customer, row.sales_rep))
 
 
@@ -144,15 +136,12 @@ def companies() -> ResponseReturnValue:
     filters = {
         "search": args.text("search"),
         "sales_rep_id": args.row_id("sales_rep_id"),
+        "updated_since": args.moment("updated_since"),
         "sort": args.choice("sort", queries.COMPANY_SORTS) or "name",
     }
-    since = args.moment("updated_since")
-    criteria = [] if since is None else [with_loader_criteria(CrmCompany, CrmCompany.updated_at >= since)]
-    uow = request_uow()
-    with narrowed(uow.session, criteria):
-        page = queries.list_companies(
-            uow, shop_id=g.shop_id, **filters, limit=paging.limit, cursor=paging.cursor
-        )
+    page = queries.list_companies(
+        request_uow(), shop_id=g.shop_id, **filters, limit=paging.limit, cursor=paging.cursor
+    )
     return list_response(
         page, lambda row: company_json(row.company, row.sales_rep, row.locations_count, row.contacts_count)
     )
@@ -197,19 +186,13 @@ def orders() -> ResponseReturnValue:
         "financial_status": args.choice("financial_status", enum_values(FinancialStatus)),
         "fulfillment_status": args.choice("fulfillment_status", enum_values(FulfillmentStatus)),
         "search": args.text("search"),
+        "processed_since": args.moment("processed_since"),
+        "processed_until": args.moment("processed_until", day_end=True),
         "sort": args.choice("sort", queries.ORDER_SORTS) or "-processed_at",
     }
-    since, until = args.moment("processed_since"), args.moment("processed_until", day_end=True)
-    criteria = []
-    if since is not None:
-        criteria.append(with_loader_criteria(CrmOrder, CrmOrder.processed_at >= since))
-    if until is not None:
-        criteria.append(with_loader_criteria(CrmOrder, CrmOrder.processed_at <= until))
-    uow = request_uow()
-    with narrowed(uow.session, criteria):
-        page = queries.list_orders(
-            uow, shop_id=g.shop_id, **filters, limit=paging.limit, cursor=paging.cursor
-        )
+    page = queries.list_orders(
+        request_uow(), shop_id=g.shop_id, **filters, limit=paging.limit, cursor=paging.cursor
+    )
     return list_response(page, order_json)
 
 
@@ -240,23 +223,12 @@ def products() -> ResponseReturnValue:
         "search": args.text("search"),
         "status": args.choice("status", enum_values(ProductStatus)),
         "vendor": args.text("vendor"),
+        "sku": args.text("sku"),
         "sort": args.choice("sort", queries.PRODUCT_SORTS) or "title",
     }
-    sku = args.text("sku")
-    criteria = []
-    if sku is not None:
-        with_sku = exists().where(
-            CrmVariant.product_id == CrmProduct.id,
-            CrmVariant.shop_id == g.shop_id,
-            CrmVariant.sku == sku,
-            CrmVariant.deleted_at.is_(None),
-        )
-        criteria.append(with_loader_criteria(CrmProduct, with_sku))
-    uow = request_uow()
-    with narrowed(uow.session, criteria):
-        page = queries.list_products(
-            uow, shop_id=g.shop_id, **filters, limit=paging.limit, cursor=paging.cursor
-        )
+    page = queries.list_products(
+        request_uow(), shop_id=g.shop_id, **filters, limit=paging.limit, cursor=paging.cursor
+    )
     return list_response(page, product_json)
 
 
@@ -334,7 +306,7 @@ def tasks() -> ResponseReturnValue:
     today = None
     if filters["due"] in {"overdue", "today", "upcoming"}:
         # Due dates are days of the shop's calendar: "today" is the shop's, not the server's.
-        today = queries.shop_today(get_shop(uow, shop_id=g.shop_id).timezone, utcnow())
+        today = queries.shop_today(current_api_shop().timezone, utcnow())
     page = queries.list_tasks(
         uow, shop_id=g.shop_id, **filters, today=today, limit=paging.limit, cursor=paging.cursor
     )

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
-
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.sql.base import ExecutableOption
 
 from app.api.problems import InvalidParameter
 from app.errors import InvalidInput, NotFound
@@ -97,30 +92,6 @@ def _shown(raw: str, max_chars: int = 40) -> str:
 def enum_values(members: Any) -> tuple[str, ...]:
     """The values of an enum's members, the choices of a filter."""
     return tuple(member.value for member in members)
-
-
-@contextmanager
-def narrowed(session: Session, criteria: list[ExecutableOption]) -> Iterator[None]:
-    """Add WHERE criteria to the main SELECT of every ORM query run in the block.
-
-    For the API's filters that crm.queries does not take (updated_since, processed_since/until, sku):
-    the criterion lands on the listed entity itself, so the query's joins, search, sort and keyset
-    paging (and therefore its cursors) stay exactly those of crm.queries. Once crm.queries takes these
-    filters as arguments, pass them there and drop this.
-    """
-    if not criteria:
-        yield
-        return
-
-    def add_criteria(state: ORMExecuteState) -> None:
-        if state.is_select and not state.is_column_load and not state.is_relationship_load:
-            state.statement = state.statement.options(*criteria)
-
-    event.listen(session, "do_orm_execute", add_criteria)
-    try:
-        yield
-    finally:
-        event.remove(session, "do_orm_execute", add_criteria)
 
 
 def path_id(row_id: int, kind: str) -> int:

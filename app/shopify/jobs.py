@@ -7,7 +7,8 @@ from typing import Any
 
 from app import services
 from app.auth.tokens import offline_token_provider
-from app.jobs import enqueue, job_id
+from app.job_control import shop_job_id
+from app.jobs import enqueue
 from app.shopify.client import client_for_shop
 from app.shopify.shop_details import refresh_shop_details as refresh_details
 from app.shops import get_shop
@@ -30,4 +31,4 @@ def refresh_shop_details(shop_id: int) -> bool:
 
 def on_shop_installed(sender: Any, *, shop_id: int, **_: Any) -> None:
     """After an install commits: learn the shop's details from Shopify in the background."""
-    enqueue(refresh_shop_details, shop_id, job_id=job_id("shop-details", shop_id))
+    enqueue(refresh_shop_details, shop_id, job_id=shop_job_id(shop_id, "shop-details"))

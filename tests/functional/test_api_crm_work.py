@@ -14,7 +14,7 @@ from app.models import Shop
 from crm import notes
 from crm.models import CrmCompany, CrmCustomer
 from crm.models_work import CrmNote, CrmStaffMember, CrmTask
-from tests.api_crm_support import add_company, add_customer, api_shop, get, post
+from tests.api_crm_support import add_company, add_customer, api_shop, counting_statements, get, post
 
 ANA = 706405506930370084
 ACME_CO = 123456789
@@ -175,6 +175,22 @@ def agenda(client, acme, ids):
 )
 def test_tasks_are_filtered_by_status_and_due_day_in_the_shops_zone(client, acme, agenda, params, expected):
     assert titles(get(client, acme, "/api/v1/tasks", **params)) == expected
+
+
+def test_the_shops_today_comes_from_the_authenticated_key_without_another_statement(
+    client, engine, acme, agenda
+):
+    # given: the key's use is recorded (by the agenda's requests), so each request is reads only
+    counts = {}
+    for due in ("today", "none"):
+        # when
+        with counting_statements(engine) as statements:
+            response = get(client, acme, "/api/v1/tasks", due=due)
+        assert response.status_code == 200
+        counts[due] = statements.count
+    # then "today" (a day of the shop's calendar) costs no query beyond those of a filter without it
+    assert counts["today"] == counts["none"], statements.sql
+    assert titles(get(client, acme, "/api/v1/tasks", due="today")) == ["Today's visit"]
 
 
 def test_tasks_are_filtered_by_assignee_customer_and_company(client, acme, ids, agenda):

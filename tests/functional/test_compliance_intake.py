@@ -61,19 +61,21 @@ def statuses(uow: Any, shop_id: int) -> dict[str, DeliveryStatus]:
     return dict(rows.all())
 
 
+def post_redact(client: FlaskClient, orders: list[int]) -> Any:
+    """Shopify's customers/redact for the customer (PLATFORM.md §2.5), through the intake."""
+    payload = {
+        "shop_id": 954889,
+        "shop_domain": SHOP,
+        "customer": {"id": CUSTOMER_ID, "email": "john@example.com", "phone": "555-625-1199"},
+        "orders_to_redact": orders,
+    }
+    return post(client, "customers/redact", payload)
+
+
 def test_customers_redact_through_the_intake_erases_the_customer(client, uow):
     shop_id = given_installed_shop_with_a_customer(uow)
 
-    response = post(
-        client,
-        "customers/redact",
-        {
-            "shop_id": 954889,
-            "shop_domain": SHOP,
-            "customer": {"id": CUSTOMER_ID, "email": "john@example.com", "phone": "555-625-1199"},
-            "orders_to_redact": ORDERS,
-        },
-    )
+    response = post_redact(client, ORDERS)
 
     assert response.status_code == 200
     assert statuses(uow, shop_id) == {"customers/redact": DeliveryStatus.PROCESSED}
@@ -88,6 +90,29 @@ def test_customers_redact_through_the_intake_erases_the_customer(client, uow):
         select(ComplianceRequest).where(ComplianceRequest.shop_id == shop_id)
     ).all()
     assert (record.kind, record.status) == (RequestKind.CUSTOMER_REDACT, RequestStatus.COMPLETED)
+
+
+def test_customers_redact_through_the_intake_erases_her_delivery_payloads_and_its_own(client, uow):
+    shop_id = given_installed_shop_with_a_customer(uow)
+    hers = customer(CUSTOMER_ID, minute=5, email="john@example.com", first_name="John")
+    someone_else = customer(424242, minute=5, email="ann@example.com", first_name="Ann")
+    for payload in (hers, someone_else):
+        assert post(client, "customers/update", payload).status_code == 200
+
+    response = post_redact(client, [])
+
+    assert response.status_code == 200
+    uow.session.expire_all()
+    rows = uow.session.execute(
+        select(WebhookDelivery.topic, WebhookDelivery.status, WebhookDelivery.payload)
+        .where(WebhookDelivery.shop_id == shop_id)
+        .order_by(WebhookDelivery.id)
+    )
+    assert [tuple(r) for r in rows] == [
+        ("customers/update", DeliveryStatus.PROCESSED, None),
+        ("customers/update", DeliveryStatus.PROCESSED, someone_else),
+        ("customers/redact", DeliveryStatus.PROCESSED, None),
+    ]
 
 
 def test_customers_data_request_through_the_intake_is_downloadable_by_the_merchant(client, uow):

@@ -13,6 +13,7 @@ from app.privacy import ComplianceRequest, RequestKind
 from crm import service
 from tests.admin_support import sign_in
 from tests.crm_support import customer, make_shop, order
+from tests.support import stored_delivery
 from webhooks.compliance import handle_customers_data_request, handle_customers_redact
 from webhooks.registry import Delivery
 
@@ -21,17 +22,7 @@ ANA = 706405506930370084
 
 
 def delivery(topic: str, delivery_id: int) -> Delivery:
-    return Delivery(
-        id=delivery_id,
-        shop_id=0,
-        topic=topic,
-        webhook_id=f"wh-{delivery_id}",
-        event_id=None,
-        triggered_at=None,
-        api_version="2026-04",
-        received_at=RECEIVED_AT,
-        attempts=1,
-    )
+    return stored_delivery(topic, delivery_id, received_at=RECEIVED_AT)
 
 
 def data_request(request_id: int, customer_id: int = ANA) -> dict[str, Any]:

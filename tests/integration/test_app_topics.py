@@ -21,6 +21,7 @@ from app.jobs import enqueue, job_id, redis_connection
 from app.models import AccessMode, ApiKey, Shop, ShopToken
 from app.shops import TokenSet, install_shop, load_token, store_token, uninstall_shop
 from tests.crm_support import make_shop
+from tests.support import stored_delivery
 from webhooks.handlers.app_topics import handle_app_scopes_update, handle_app_uninstalled
 from webhooks.registry import Delivery
 
@@ -44,16 +45,8 @@ SCOPES_PAYLOAD = {
 
 
 def delivery(topic: str, fired_at: datetime, delivery_id: int = 1) -> Delivery:
-    return Delivery(
-        id=delivery_id,
-        shop_id=0,
-        topic=topic,
-        webhook_id=f"wh-{delivery_id}",
-        event_id=None,
-        triggered_at=fired_at,
-        api_version="2026-04",
-        received_at=fired_at + timedelta(seconds=1),
-        attempts=1,
+    return stored_delivery(
+        topic, delivery_id, received_at=fired_at + timedelta(seconds=1), triggered_at=fired_at
     )
 
 

@@ -27,6 +27,7 @@ from crm.models import CrmCompany, CrmCustomer, CrmOrder, CrmTimelineEvent, Mark
 from crm.notes import Actor, add_note, add_task
 from crm.service.topics import add_customer_tags, upsert_draft_order
 from tests.crm_support import at, company, customer, make_shop, order, webhook
+from tests.support import stored_delivery
 from webhooks.compliance import handle_customers_data_request, handle_customers_redact
 from webhooks.registry import Delivery
 
@@ -54,17 +55,7 @@ class Shops:
 
 
 def delivery(topic: str, delivery_id: int = 1, triggered_at: datetime | None = None) -> Delivery:
-    return Delivery(
-        id=delivery_id,
-        shop_id=0,
-        topic=topic,
-        webhook_id=f"wh-{delivery_id}",
-        event_id=None,
-        triggered_at=triggered_at,
-        api_version="2026-04",
-        received_at=RECEIVED_AT,
-        attempts=1,
-    )
+    return stored_delivery(topic, delivery_id, received_at=RECEIVED_AT, triggered_at=triggered_at)
 
 
 def redact_payload(
@@ -449,7 +440,7 @@ def test_redact_for_an_unknown_customer_is_acknowledged_and_changes_nothing(uow,
     assert (record["status"], record["shopify_customer_id"], record["summary"]) == (
         RequestStatus.NO_DATA,
         424242,
-        {"crm": dict.fromkeys(record["summary"]["crm"], 0)},
+        {"crm": dict.fromkeys(record["summary"]["crm"], 0), "webhooks": {"inbox_payloads": 0}},
     )
     assert "nothing held" in caplog.text
 

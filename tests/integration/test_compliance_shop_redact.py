@@ -19,6 +19,7 @@ from app.shops import TokenSet, install_shop, store_token, uninstall_shop
 from crm import service
 from crm.notes import Actor, add_note, add_task
 from tests.crm_support import company, customer, make_shop, order, product, webhook
+from tests.support import stored_delivery
 from webhooks.compliance import handle_customers_data_request, handle_shop_redact
 from webhooks.models import WebhookDelivery
 from webhooks.registry import Delivery
@@ -52,17 +53,7 @@ class Shops:
 
 
 def delivery(topic: str = "shop/redact", delivery_id: int = 1) -> Delivery:
-    return Delivery(
-        id=delivery_id,
-        shop_id=0,
-        topic=topic,
-        webhook_id=f"wh-{delivery_id}",
-        event_id=None,
-        triggered_at=None,
-        api_version="2026-04",
-        received_at=RECEIVED_AT,
-        attempts=1,
-    )
+    return stored_delivery(topic, delivery_id, received_at=RECEIVED_AT)
 
 
 def populate(uow: Any, shop_id: int) -> None:

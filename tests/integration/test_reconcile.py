@@ -11,10 +11,27 @@ from sqlalchemy import func, select
 
 from app import services
 from app.db import utcnow
-from crm.models import CrmCustomer, CrmOrder, CrmOrderLine, CrmTimelineEvent
+from crm.models import (
+    CrmCompanyContact,
+    CrmCompanyLocation,
+    CrmCustomer,
+    CrmOrder,
+    CrmOrderLine,
+    CrmTimelineEvent,
+)
 from crm.payloads import parse_datetime
 from crm.service import upsert_customer, upsert_order
-from tests.backfill_support import FakeShopify, ago, connected_shop, customer_node, line_node, order_node
+from tests.backfill_support import (
+    FakeShopify,
+    ago,
+    company_node,
+    connected_shop,
+    contact_node,
+    customer_node,
+    line_node,
+    location_node,
+    order_node,
+)
 from tests.crm_support import customer as customer_webhook
 from tests.crm_support import order as order_webhook
 from webhooks.backfill import request_backfill
@@ -22,7 +39,7 @@ from webhooks.backfill.commands import run_reconcile
 from webhooks.reconcile import OVERLAP, latest_reconcile, reconcile_all_shops, request_reconcile
 from webhooks.sync_models import SyncResource, SyncRun, SyncStatus
 
-CUSTOMERS, ORDERS = SyncResource.CUSTOMERS, SyncResource.ORDERS
+CUSTOMERS, COMPANIES, ORDERS = SyncResource.CUSTOMERS, SyncResource.COMPANIES, SyncResource.ORDERS
 
 
 @pytest.fixture
@@ -211,6 +228,53 @@ def test_a_page_of_250_is_followed_by_the_next_page(fake, shop_id):
     assert [(p["first"], p["after"]) for p in pages] == [(250, None), (250, "250")]
     assert _latest(shop_id).counts == {"checked": 251, "created": 251, "updated": 0}
     assert len(_customers(shop_id)) == 251
+
+
+def _shopify_ids(shop_id: int, model) -> list[int]:
+    with services().db.unit_of_work() as uow:
+        return list(
+            uow.session.scalars(
+                select(model.shopify_id).where(model.shop_id == shop_id).order_by(model.shopify_id)
+            )
+        )
+
+
+def test_a_companys_locations_and_contacts_are_paged_past_the_first_page(fake, shop_id):
+    # given a company with more locations (first page 10, then 50 a call) and contacts (first 20) than fit
+    company = {
+        **company_node(7, updatedAt=ago(5)),
+        "_locations": [location_node(700 + k, 7, parent=False) for k in range(65)],
+        "_contacts": [contact_node(800 + k, 7, 500 + k, parent=False) for k in range(45)],
+    }
+    fake.objects["companies"] = [company]
+
+    _reconcile(shop_id, resources=(COMPANIES,))
+
+    # then every child arrived, each connection paged on from its own cursor until Shopify said no more
+    children = [
+        (v["locations"], v["locationsAfter"], v["contacts"], v["contactsAfter"])
+        for name, v in fake.variables
+        if name == "ReconcileCompanyChildren"
+    ]
+    assert children == [(True, "10", False, None), (True, "60", False, None), (False, None, True, "20")]
+    assert _latest(shop_id, COMPANIES).counts == {"checked": 1, "created": 1, "updated": 0}
+    assert _shopify_ids(shop_id, CrmCompanyLocation) == list(range(700, 765))
+    assert _shopify_ids(shop_id, CrmCompanyContact) == list(range(800, 845))
+
+
+def test_an_orders_lines_are_paged_past_the_first_page(fake, shop_id):
+    # given an order with more lines than the first page (25) and the next one (50) hold
+    lines = [line_node(3000 + k, 3, quantity=k + 1, parent=False) for k in range(80)]
+    fake.objects["orders"] = [{**order_node(3, updatedAt=ago(5), total="800.00"), "_lineItems": lines}]
+
+    _reconcile(shop_id, resources=(ORDERS,))
+
+    after = [v["lineItemsAfter"] for name, v in fake.variables if name == "ReconcileOrderChildren"]
+    assert after == ["25", "75"]
+    assert _latest(shop_id, ORDERS).counts == {"checked": 1, "created": 1, "updated": 0}
+    assert _shopify_ids(shop_id, CrmOrderLine) == list(range(3000, 3080))
+    with services().db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.sum(CrmOrderLine.quantity))) == sum(range(1, 81))
 
 
 def test_the_hourly_job_reconciles_every_installed_shop(fake, shop_id):

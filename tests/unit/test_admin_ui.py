@@ -67,6 +67,22 @@ def test_navigation_links_registered_endpoints_and_marks_the_current_area():
     assert [link.available for link in links] == [True, True] + [False] * (len(NAV_ITEMS) - 2)
 
 
+def test_sync_item_covers_the_sync_pages_and_the_webhook_log_but_not_the_intake():
+    def current(endpoint: str) -> list[tuple[str, str | None]]:
+        links = navigation(
+            endpoints={"sync.index"}, current_endpoint=endpoint, url_for=lambda name: f"/{name}"
+        )
+        return [(link.label, link.url) for link in links if link.current]
+
+    assert [item.label for item in NAV_ITEMS][-2:] == ["Sync", "Settings"]
+    assert [current(e) for e in ("sync.index", "sync.status", "webhooks.log_page", "webhooks.receive")] == [
+        [("Sync", "/sync.index")],
+        [("Sync", "/sync.index")],
+        [("Sync", "/sync.index")],
+        [],
+    ]
+
+
 def test_icons_are_inline_decorative_svgs():
     svg = icon_svg("HomeIcon")
 

@@ -40,13 +40,13 @@ class RecordingContext:
         return self.counts
 
 
-def test_default_registry_registers_the_crm_and_nothing_at_import():
+def test_default_registry_registers_the_crm_and_the_inbox_and_nothing_at_import():
     # given two registries built independently
     first, second = default_registry(), default_registry()
 
-    # then each has the CRM, once, and they share no state
-    assert first.contexts == ("crm",)
-    assert second.contexts == ("crm",)
+    # then each has the CRM and the webhook inbox, once, and they share no state
+    assert first.contexts == ("crm", "webhooks")
+    assert second.contexts == ("crm", "webhooks")
     assert PrivacyRegistry().contexts == ()
 
 

@@ -36,7 +36,6 @@ from app import services
 from app.auth.tokens import offline_token_provider
 from app.db import UnitOfWork, utcnow
 from app.errors import DomainError
-from app.jobs import enqueue_after_commit, job_id
 from app.shopify.client import client_for_shop
 from app.shopify.errors import ShopifyError
 from app.shopify.sdk import shopify_http_client
@@ -45,7 +44,7 @@ from crm.service import import_batch, recompute_rollups
 from webhooks import bulk_mapping
 from webhooks.backfill import orders_fast
 from webhooks.backfill.jsonl import TruncatedJsonl, iter_lines, skip_bytes
-from webhooks.backfill.service import LEASE, START_JOB, end_run, result_expired
+from webhooks.backfill.service import LEASE, end_run, enqueue_start, result_expired
 from webhooks.backfill.spool import Spool
 from webhooks.sync_models import SyncKind, SyncResource, SyncRun, SyncStatus
 
@@ -487,5 +486,5 @@ def _complete(run_id: int, owner: str, shop_id: int, resource: SyncResource, ski
             select(SyncRun.id).where(SyncRun.shop_id == shop_id, SyncRun.status == SyncStatus.QUEUED).limit(1)
         )
         if queued is not None:
-            enqueue_after_commit(uow, START_JOB, shop_id, job_id=job_id("backfill-start", shop_id))
+            enqueue_start(uow, shop_id)
         uow.commit()

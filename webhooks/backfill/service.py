@@ -26,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import UnitOfWork, utcnow
 from app.errors import DomainError, InvalidInput
-from app.jobs import enqueue_after_commit, job_id
+from app.job_control import shop_job_id
+from app.jobs import enqueue_after_commit
 from app.shopify.client import AdminClient
 from app.shopify.documents import load_document
 from app.shopify.errors import ShopifyError, ShopifyUnavailable, ThrottledError, UserErrors
@@ -125,6 +126,24 @@ def end_run(run: SyncRun, status: SyncStatus, *, error: str | None = None, resum
     )
 
 
+# Both jobs carry shop-scoped ids (app.job_control), so an uninstall cancels the ones still waiting.
+def enqueue_start(uow: UnitOfWork, shop_id: int) -> None:
+    """Start the shop's queued exports once the caller commits (one start job per shop at a time)."""
+    enqueue_after_commit(uow, START_JOB, shop_id, job_id=shop_job_id(shop_id, "backfill-start"))
+
+
+def enqueue_import(uow: UnitOfWork, run: SyncRun) -> None:
+    """Import the run's finished export once the caller commits."""
+    enqueue_after_commit(
+        uow,
+        IMPORT_JOB,
+        run.id,
+        queue="bulk",
+        job_id=shop_job_id(run.shop_id, "backfill-import", run.id),
+        retries=0,
+    )
+
+
 # -- requesting --------------------------------------------------------------------------------
 
 
@@ -185,14 +204,7 @@ def request_backfill(
             previous.finished_at = None
             previous.requested_by = requested_by
             uow.session.flush()
-            enqueue_after_commit(
-                uow,
-                IMPORT_JOB,
-                previous.id,
-                queue="bulk",
-                job_id=job_id("backfill-import", previous.id),
-                retries=0,
-            )
+            enqueue_import(uow, previous)
             runs.append(previous)
             outcome[resource] = "resumed"
             continue
@@ -217,7 +229,7 @@ def request_backfill(
         outcome[resource] = "queued"
         queued = True
     if queued:
-        enqueue_after_commit(uow, START_JOB, shop_id, job_id=job_id("backfill-start", shop_id))
+        enqueue_start(uow, shop_id)
     return BackfillRequest(tuple(runs), outcome)
 
 
@@ -336,15 +348,13 @@ def export_finished(
         run.status = SyncStatus.DOWNLOADING
         run.exported_at = completed_at or utcnow()
         uow.session.flush()
-        enqueue_after_commit(
-            uow, IMPORT_JOB, run.id, queue="bulk", job_id=job_id("backfill-import", run.id), retries=0
-        )
+        enqueue_import(uow, run)
         log.info("bulk export %s completed; import of run %s enqueued", run.bulk_operation_id, run.id)
         return True
     detail = f" ({error_code})" if error_code else ""
     end_run(run, SyncStatus.FAILED, error=f"Shopify's bulk export ended {status.lower()}{detail}.")
     # A finished export frees Shopify's slot: a queued resource can start now.
-    enqueue_after_commit(uow, START_JOB, run.shop_id, job_id=job_id("backfill-start", run.shop_id))
+    enqueue_start(uow, run.shop_id)
     return False
 
 
@@ -458,11 +468,9 @@ def poll_shop(
             if lapsed and run.updated_at <= now - LEASE:
                 report["resumed"] += 1
                 log.warning("import of run %s stalled (no live worker holds it); resuming", run.id)
-                enqueue_after_commit(
-                    uow, IMPORT_JOB, run.id, queue="bulk", job_id=job_id("backfill-import", run.id), retries=0
-                )
+                enqueue_import(uow, run)
     if wants_start:
-        enqueue_after_commit(uow, START_JOB, shop_id, job_id=job_id("backfill-start", shop_id))
+        enqueue_start(uow, shop_id)
     return report
 
 
