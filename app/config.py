@@ -19,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_VERSION = "2026-04"
 DEFAULT_SCOPES = (
     "read_customers,write_customers,read_customer_merge,read_orders,write_orders,read_draft_orders,"
-    "write_draft_orders,read_products,read_companies,write_companies,"
+    "write_draft_orders,read_products,write_products,read_companies,write_companies,"
     "read_publications,write_publications,write_discounts,write_app_proxy"
 )
 # The secrets production refuses to start without, in the order they are reported.

@@ -45,6 +45,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("webhooks.reconcile.reconcile_all_shops", queue="default", cron="41 * * * *"),
     # Nightly: RFM, CLV and churn recomputed for every shop (orders also trigger a debounced refresh).
     PeriodicJob("segments.jobs.nightly_all_shops", queue="default", cron="23 2 * * *"),
+    # Daily: Shopify collections (for collection-wide price adjustments) mirrored for every shop.
+    PeriodicJob("pricing.jobs.sync_all_collections", queue="default", cron="23 4 * * *"),
 )
 
 LEADER_KEY = "tradeline:cron:leader"

@@ -7,6 +7,7 @@ currency's minor unit), so a price, a quote total and a campaign report round th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -70,6 +71,16 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round half-up to the currency's minor unit: the only rounding function in Tradeline."""
     exponent = Decimal(1).scaleb(-minor_units(currency))
     return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def money_rounder(currency: str) -> Callable[[Decimal], Decimal]:
+    """`round_money` for one currency with its minor unit looked up once, for loops over many amounts."""
+    exponent = Decimal(1).scaleb(-minor_units(currency))
+
+    def rounded(amount: Decimal) -> Decimal:
+        return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+
+    return rounded
 
 
 def parse_amount(value: object) -> Decimal:

@@ -24,6 +24,7 @@ from flask import Flask
 from app import services
 from app.db import UnitOfWork
 from app.demo.generator import DEMO_SEED, DemoSize, DemoWebhook, generate
+from app.demo.pricing import seed_price_lists
 from app.models import Shop
 from app.shops import find_shop_by_domain, install_shop, normalize_shop_domain
 from crm import service
@@ -100,6 +101,7 @@ def seed_demo(
             total = outcomes.setdefault(resource, dict.fromkeys(tally, 0))
             for action, count in tally.items():
                 total[action] += count
+    seed_price_lists(uow, shop_id=shop.id)
     return SeedResult(
         shop_id=shop.id,
         payloads=payloads,
@@ -195,6 +197,8 @@ def deliver_demo(
     totals = processing.drain(svc.db, shop_id=shop_id, limit=DRAIN_BATCH)
     with svc.db.unit_of_work() as uow:
         counts = service.crm_counts(uow, shop_id=shop_id)
+        seed_price_lists(uow, shop_id=shop_id)
+        uow.commit()
     return SeedResult(
         shop_id=shop_id,
         payloads=payloads,

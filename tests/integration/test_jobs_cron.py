@@ -115,6 +115,7 @@ def test_the_shipped_config_registers_every_periodic_job_with_rq_cron(conn: redi
         ("webhooks.backfill.jobs.poll_bulk_operations", "default", None, 30),
         ("webhooks.reconcile.reconcile_all_shops", "default", "41 * * * *", None),
         ("segments.jobs.nightly_all_shops", "default", "23 2 * * *", None),
+        ("pricing.jobs.sync_all_collections", "default", "23 4 * * *", None),
     ]
 
 

@@ -165,6 +165,7 @@ def test_cron_config_lists_every_periodic_job() -> None:
         ("webhooks.backfill.jobs.poll_bulk_operations", "default", None, 30),
         ("webhooks.reconcile.reconcile_all_shops", "default", "41 * * * *", None),
         ("segments.jobs.nightly_all_shops", "default", "23 2 * * *", None),
+        ("pricing.jobs.sync_all_collections", "default", "23 4 * * *", None),
     ]
 
 
