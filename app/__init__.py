@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.auth import views as auth_views
     from crm import views as crm_views
     from pricing import views as pricing_views
+    from segments import views as segments_views
     from webhooks import sync_views
     from webhooks import views as webhook_views
 
@@ -70,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(sync_views.bp)
     app.register_blueprint(pricing_views.bp)
+    app.register_blueprint(segments_views.bp)
 
     from app.auth.service import shop_installed
     from app.shopify.jobs import on_shop_installed

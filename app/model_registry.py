@@ -9,7 +9,8 @@ import crm.models
 import crm.models_drafts
 import crm.models_work  # noqa: F401
 import pricing.models  # noqa: F401
-import segments.models  # noqa: F401
+import segments.models
+import segments.models_spend  # noqa: F401
 import webhooks.models
 import webhooks.sync_models  # noqa: F401
 from app.db import Base

@@ -96,4 +96,4 @@ def openapi_document() -> ResponseReturnValue:
     return jsonify(document)
 
 
-from app.api import crm  # noqa: E402, F401  (last: its CRM routes register on `bp` above)
+from app.api import crm, pricing, segments  # noqa: E402, F401  (last: their routes register on `bp` above)

@@ -55,12 +55,40 @@ def test_navigation_links_only_built_areas(page, acme):
     _sign_in(page)
 
     nav = page.get_by_role("navigation", name="Tradeline")
-    assert nav.get_by_role("link").all_inner_texts() == ["Home", "Customers", "Companies", "Tasks"]
+    assert nav.get_by_role("link").all_inner_texts() == [
+        "Home",
+        "Customers",
+        "Companies",
+        "Tasks",
+        "Price lists",
+        "Segments",
+        "Sync",
+    ]
     assert nav.get_by_role("link", name="Home").get_attribute("aria-current") == "page"
     soon = nav.locator(".tl-nav__item--disabled")
-    assert soon.all_inner_texts() == [
-        f"{label}\nSoon" for label in ("Price lists", "Quotes", "Segments", "Campaigns", "Settings")
-    ]
+    assert soon.all_inner_texts() == [f"{label}\nSoon" for label in ("Quotes", "Campaigns", "Settings")]
+
+
+def test_sync_is_reached_from_the_navigation_and_the_next_steps_and_leads_to_the_webhook_log(
+    page, live_server, acme
+):
+    _sign_in(page)
+    nav = page.get_by_role("navigation", name="Tradeline")
+
+    page.get_by_role("region", name="Next steps").get_by_role("link", name="View import").click()
+    page.get_by_role("heading", level=1, name="Data sync").wait_for()
+    assert page.url == f"{live_server}/sync"
+    assert nav.get_by_role("link", name="Sync").get_attribute("aria-current") == "page"
+
+    page.get_by_role("link", name="Webhook log").click()
+    page.get_by_role("heading", level=1, name="Webhook log").wait_for()
+    assert page.url == f"{live_server}/webhooks/log"
+    assert nav.get_by_role("link", name="Sync").get_attribute("aria-current") == "page"
+
+    page.goto("/")
+    nav.get_by_role("link", name="Sync").click()
+    page.get_by_role("heading", level=1, name="Data sync").wait_for()
+    assert page.url == f"{live_server}/sync"
 
 
 def test_skip_link_is_the_first_stop_and_moves_focus_to_the_page(page, acme):

@@ -142,8 +142,9 @@ def test_next_steps_mark_what_is_done(signed_in, uow, acme):
     assert '<li class="tl-checklist__item" data-step="api_key">' in card
     assert '<li class="tl-checklist__item" data-step="staff">' in card
     assert "1 of 3 tasks complete" in card
-    # Nothing links to pages that do not exist yet.
-    assert "href=" not in card
+    # The import step links to the sync page; nothing links to pages that do not exist yet.
+    assert card.count("href=") == 1
+    assert '<a class="tl-button" href="/sync">View import</a>' in card
 
 
 def test_next_steps_count_a_live_api_key(signed_in, uow, acme):
@@ -161,13 +162,26 @@ def test_navigation_links_built_areas_and_marks_the_rest_soon(signed_in):
 
     assert '<nav class="tl-nav" aria-label="Tradeline">' in html
     assert '<a class="tl-nav__item" href="/" aria-current="page">' in html
-    for label in ("Price lists", "Quotes", "Segments", "Campaigns", "Settings"):
+    for label in ("Quotes", "Campaigns", "Settings"):
         assert f'<span class="tl-nav__label">{label}</span><span class="tl-badge">Soon</span>' in html, (
             f"{label} should be a disabled item with a Soon badge"
         )
-    for path in ("/customers", "/companies", "/tasks"):
+    for path in ("/customers", "/companies", "/tasks", "/pricing", "/segments", "/sync"):
         assert f'<a class="tl-nav__item" href="{path}">' in html
-    assert html.count('<span class="tl-nav__item tl-nav__item--disabled" aria-disabled="true">') == 5
+    assert html.count('<span class="tl-nav__item tl-nav__item--disabled" aria-disabled="true">') == 3
+
+
+def test_sync_item_leads_to_the_sync_page_and_stays_current_on_the_webhook_log(signed_in):
+    sync_page = signed_in.get("/sync").get_data(as_text=True)
+    log_page = signed_in.get("/webhooks/log").get_data(as_text=True)
+
+    current_sync = '<a class="tl-nav__item" href="/sync" aria-current="page">'
+    assert current_sync in sync_page
+    assert '<a class="tl-button" href="/webhooks/log">Webhook log</a>' in sync_page
+    assert current_sync in log_page
+    # Sync is the one current item on both pages.
+    navs = [page[: page.index("</nav>")] for page in (sync_page, log_page)]
+    assert [nav.count('aria-current="page"') for nav in navs] == [1, 1]
 
 
 def test_layout_has_landmarks_a_skip_link_and_the_shop_in_the_top_bar(signed_in):
@@ -249,6 +263,9 @@ def test_embedded_request_adds_app_bridge_and_shopify_navigation(client, uow, ac
         f'    <a href="/customers?{keep}">Customers</a>\n'
         f'    <a href="/companies?{keep}">Companies</a>\n'
         f'    <a href="/tasks?{keep}">Tasks</a>\n'
+        f'    <a href="/pricing?{keep}">Price lists</a>\n'
+        f'    <a href="/segments?{keep}">Segments</a>\n'
+        f'    <a href="/sync?{keep}">Sync</a>\n'
         "  </ui-nav-menu>"
     ) in html
     assert '<h1 class="tl-page__title">Acme Wholesale</h1>' in html

@@ -134,6 +134,9 @@ def test_navigation_links_customers_companies_and_tasks(signed_in, book):
         "/customers",
         "/companies",
         "/tasks",
+        "/pricing",
+        "/segments",
+        "/sync",
     ]
     assert re.search(r'href="/customers" aria-current="page"', nav)
 
