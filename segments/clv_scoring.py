@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from app.db import UTCDateTime
 from segments import clv
 from segments.models import Subject
-from segments.rfm import KINDS, SECONDS_PER_DAY, epoch_seconds
+from segments.rfm import KINDS, SECONDS_PER_DAY, epoch_seconds, use_analytics_memory
 
 SHORT_HORIZON_DAYS = 90
 LONG_HORIZON_DAYS = 365
@@ -59,6 +59,7 @@ def load_summaries(
     """Per subject: the BG/NBD summary as of `as_of`, from counted orders processed up to then."""
     kind = KINDS[subject]
     dialect = session.get_bind().dialect.name
+    use_analytics_memory(session)
     day = f"({epoch_seconds(dialect, 'o.processed_at')}) / {SECONDS_PER_DAY}"
     as_of_day = f"({epoch_seconds(dialect, ':as_of')}) / {SECONDS_PER_DAY}"
     result = session.execute(

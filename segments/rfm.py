@@ -51,7 +51,15 @@ SEGMENT_LABELS: dict[RfmSegment, str] = {
 }
 
 NEW_TABLE = "segments_rfm_new"
+# Sorts and hashes of a shop's whole order history: with PostgreSQL's default 4 MB they spill to disk.
+ANALYTICS_WORK_MEM = "256MB"
 SECONDS_PER_DAY = 86400
+
+
+def use_analytics_memory(session: Session) -> None:
+    """Let this transaction's sorts run in memory (PostgreSQL; SET LOCAL ends with the transaction)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL work_mem = '{ANALYTICS_WORK_MEM}'"))
 
 
 def segment_for(r_score: int, f_score: int) -> RfmSegment:
@@ -293,6 +301,7 @@ def compute_rfm(
 ) -> RfmOutcome:
     """Score every customer (or company) of the shop with counted orders, record moves, drop the rest."""
     kind = KINDS[subject]
+    use_analytics_memory(session)
     try:
         scored = _build_new_scores(session, kind, shop_id=shop_id, currency=currency, as_of=as_of)
         entered, moved, left = _record_transitions(session, kind, shop_id=shop_id, run_id=run_id, as_of=as_of)

@@ -23,6 +23,7 @@ from flask import Flask
 
 from app import services
 from app.db import UnitOfWork
+from app.demo.analytics import seed_analytics
 from app.demo.generator import DEMO_SEED, DemoSize, DemoWebhook, generate
 from app.demo.pricing import seed_price_lists
 from app.models import Shop
@@ -199,6 +200,8 @@ def deliver_demo(
         counts = service.crm_counts(uow, shop_id=shop_id)
         seed_price_lists(uow, shop_id=shop_id)
         uow.commit()
+        # RFM, CLV, churn and example segments, so the dashboard has pictures from the first visit.
+        seed_analytics(uow, shop_id=shop_id)
     return SeedResult(
         shop_id=shop_id,
         payloads=payloads,

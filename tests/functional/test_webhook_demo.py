@@ -88,3 +88,21 @@ def test_delivering_the_demo_again_is_all_duplicates_and_changes_nothing(app: Fl
     assert sum(inbox_of(first.shop_id).values()) == first.payloads
     assert events_of(first.shop_id) == events
     assert app.config.get(DEFER_PROCESSING) is None  # the intake enqueues again after the demo
+
+
+def test_the_demo_ends_with_analytics_and_example_segments(app: Flask) -> None:
+    from segments.models import RunStatus, Segment, SegmentRun
+
+    result = deliver_demo(app, today=TODAY, size=SIZE)
+
+    with services().db.unit_of_work() as uow:
+        runs = uow.session.scalars(select(SegmentRun).where(SegmentRun.shop_id == result.shop_id)).all()
+        segments = uow.session.scalars(select(Segment).where(Segment.shop_id == result.shop_id)).all()
+        assert [run.status for run in runs] == [RunStatus.SUCCEEDED]
+        assert runs[0].stats["rfm_customer"]["scored"] > 0
+        assert sorted(s.name for s in segments) == [
+            "Big accounts at risk",
+            "Champions and loyal buyers",
+            "Lapsed 90 days",
+        ]
+        assert all(s.computed_at is not None for s in segments)
