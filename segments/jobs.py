@@ -21,6 +21,7 @@ from app.jobs import enqueue_after_commit
 from app.models import Shop
 from app.shops import get_shop
 from segments import service
+from segments.jobs_tags import request_all_pushes
 from segments.models import RunKind, SegmentRun
 
 log = logging.getLogger(__name__)
@@ -64,12 +65,24 @@ def schedule_refresh(uow: UnitOfWork, *, shop_id: int) -> None:
     )
 
 
+def _push_tags(uow: UnitOfWork, shop_id: int) -> None:
+    """Members changed: queue the Shopify tag pushes of the shop's tagged segments (opt-in per segment).
+
+    Inline mode (the demo, no Redis) has no worker to wait for Shopify and no real shop: it skips.
+    """
+    if current_app.extensions["tradeline"].settings.jobs_inline:
+        return
+    request_all_pushes(uow, shop_id=shop_id)
+    uow.commit()
+
+
 def run_analytics(shop_id: int, run_id: int) -> str:
     """Execute a queued run (a second delivery of the job finds it finished and does nothing)."""
     with services().db.unit_of_work() as uow:
         if not get_shop(uow, shop_id=shop_id).is_installed:
             return "skipped: shop uninstalled"
         run = service.execute_run(uow, shop_id=shop_id, run_id=run_id)
+        _push_tags(uow, shop_id)
         return run.status.value
 
 
@@ -83,7 +96,9 @@ def refresh_analytics(shop_id: int) -> str:
         except Conflict:
             return "skipped: a run is under way"
         uow.commit()
-        return service.execute_run(uow, shop_id=shop_id, run_id=run.id).status.value
+        status = service.execute_run(uow, shop_id=shop_id, run_id=run.id).status.value
+        _push_tags(uow, shop_id)
+        return status
 
 
 def nightly_all_shops() -> dict[str, int]:

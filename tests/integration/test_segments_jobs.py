@@ -120,3 +120,52 @@ def test_cli_analytics_run_prints_the_runs_figures(app_config: dict[str, Any], l
     printed = json.loads(result.output[result.output.index("{") :])
     assert printed["status"] == "succeeded"
     assert printed["rfm_customer"]["scored"] > 0
+
+
+def test_a_run_queues_the_tag_push_of_tagged_segments(redis_app: Flask) -> None:
+    from segments import definitions
+
+    shop_id = _shop_with_orders()
+    with services().db.unit_of_work() as uow:
+        tagged = definitions.create_segment(
+            uow,
+            shop_id=shop_id,
+            name="Frequent",
+            subject="customer",
+            definition={"conditions": [{"field": "f_score", "op": "gte", "value": 4}]},
+            shopify_tag="tl-frequent",
+        )
+        definitions.create_segment(
+            uow,
+            shop_id=shop_id,
+            name="Untagged",
+            subject="customer",
+            definition={"conditions": [{"field": "f_score", "op": "gte", "value": 4}]},
+        )
+        run = service.start_run(uow, shop_id=shop_id)
+        uow.commit()
+        tagged_id, run_id = tagged.id, run.id
+    assert jobs.run_analytics(shop_id, run_id) == "succeeded"
+    queued = Queue("default", connection=redis_connection()).get_job_ids()
+    assert queued == [f"shop-{shop_id}_segment-tags_{tagged_id}"]
+
+
+def test_inline_mode_runs_analytics_without_pushing_tags(app: Flask) -> None:
+    from segments import definitions
+    from segments.models_spend import SegmentTagPush
+
+    shop_id = _shop_with_orders()
+    with services().db.unit_of_work() as uow:
+        definitions.create_segment(
+            uow,
+            shop_id=shop_id,
+            name="Frequent",
+            subject="customer",
+            definition={"conditions": [{"field": "f_score", "op": "gte", "value": 4}]},
+            shopify_tag="tl-frequent",
+        )
+        jobs.request_run(uow, shop_id=shop_id)
+        uow.commit()
+    with services().db.unit_of_work() as uow:
+        assert service.latest_run(uow, shop_id=shop_id).status is RunStatus.SUCCEEDED
+        assert uow.session.query(SegmentTagPush).count() == 0
