@@ -85,6 +85,8 @@ def materialise(
     is_member = exists().where(MEMBER.c.segment_id == segment.id, member_key == matched_ids.c.subject_id)
     newcomers = select(matched_ids.c.subject_id).where(~is_member)
     session = uow.session
+    # Counted before writing: INSERT .. SELECT reports no reliable rowcount through psycopg.
+    entered = session.scalar(select(func.count()).select_from(newcomers.subquery()))
     session.execute(
         insert(EVENT).from_select(
             ["shop_id", "segment_id", key_name, "change", "occurred_at"],
@@ -108,6 +110,7 @@ def materialise(
         member_key.not_in(select(matched_ids.c.subject_id)),
         *([scope] if scope is not None else []),
     )
+    exited = session.scalar(select(func.count()).select_from(MEMBER).where(leaving))
     session.execute(
         insert(EVENT).from_select(
             ["shop_id", "segment_id", key_name, "change", "occurred_at"],
@@ -117,16 +120,6 @@ def materialise(
         )
     )
     session.execute(delete(MEMBER).where(leaving))
-    # Counted from the events (INSERT .. SELECT reports no reliable rowcount through psycopg).
-    counts = dict(
-        session.execute(
-            select(EVENT.c.change, func.count())
-            .where(EVENT.c.segment_id == segment.id, EVENT.c.occurred_at == at)
-            .group_by(EVENT.c.change)
-        ).all()
-    )
-    entered = counts.get(MemberChange.ENTERED, counts.get(MemberChange.ENTERED.value, 0))
-    exited = counts.get(MemberChange.EXITED, counts.get(MemberChange.EXITED.value, 0))
     members = session.scalar(
         select(func.count()).select_from(MEMBER).where(MEMBER.c.segment_id == segment.id)
     )
