@@ -151,7 +151,12 @@ def csv_upload(price_list_id: int) -> Any:
         try:
             with path.open("rb") as stream:
                 report = csv_io.dry_run(
-                    uow, shop_id=shop.id, price_list_id=price_list.id, stream=stream, mode=mode
+                    uow,
+                    shop_id=shop.id,
+                    price_list_id=price_list.id,
+                    stream=stream,
+                    mode=mode,
+                    stage=csv_io.stage_path(instance, stored.token),
                 )
         except csv_io.CsvFileError as exc:
             csv_io.discard_upload(instance, stored.token)
@@ -161,7 +166,11 @@ def csv_upload(price_list_id: int) -> Any:
             return _render_upload(price_list, shop, error=exc.detail, mode=mode, status=409)
         token = None
         if report.ok and report.has_changes:
-            stored.fingerprint, stored.digest = report.fingerprint, report.digest
+            stored.fingerprint, stored.digest, stored.staged = (
+                report.fingerprint,
+                report.digest,
+                report.staged,
+            )
             csv_io.record_upload(instance, stored)
             token = stored.token
         else:
@@ -194,6 +203,8 @@ def csv_apply(price_list_id: int) -> Any:
                     mode=mode,
                     fingerprint=stored.fingerprint,
                     digest=stored.digest,
+                    stage=csv_io.stage_path(instance, token),
+                    staged=stored.staged,
                 )
         except csv_io.ImportRejected as exc:
             uow.rollback()

@@ -2,7 +2,8 @@
 `POST /prices/resolve` (a buyer and lines in, the prices and why out).
 
 The routes live on the `api` blueprint of app.api.views (which imports this module); those of a list's
-contents (entries, tiers, quantity rules, adjustments, assignments) in app.api.pricing_contents. As in
+contents (entries, tiers, quantity rules, adjustments, assignments) in app.api.pricing_contents, those of
+publishing to Shopify in app.api.pricing_publish. As in
 app.api.crm, ids are Tradeline's (price lists, variants, customers, companies, locations), every variant
 also carries `shopify_variant_id`, and entries and resolve lines may name a variant by `shopify_variant_id`
 or `sku`.
@@ -350,5 +351,5 @@ def resolve_prices() -> ResponseReturnValue:
     return data_response(cart_json(cart, shown))
 
 
-# Last: the routes of a list's contents register on `bp` too, with the helpers above.
-from app.api import pricing_contents  # noqa: E402, F401
+# Last: the routes of a list's contents and of publishing register on `bp` too, with the helpers above.
+from app.api import pricing_contents, pricing_publish  # noqa: E402, F401

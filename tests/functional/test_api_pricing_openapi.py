@@ -42,6 +42,8 @@ OPERATIONS = {
     ("/api/v1/pricing/settings", "get"),
     ("/api/v1/pricing/settings", "put"),
     ("/api/v1/prices/resolve", "post"),
+    (f"{ONE}/publish", "post"),
+    (f"{ONE}/publication", "get"),
 }
 
 

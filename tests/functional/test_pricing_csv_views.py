@@ -108,6 +108,9 @@ def test_upload_shows_the_diff_then_apply_writes_it(signed_in, uow, plist, catal
     assert "1 added, 1 changed, 0 removed, 0 unchanged (2 rows read)" in text
     assert "A-1 Arabica beans · 1 kg 2 price 10.00 9.50" in text
     assert contents(uow, plist.id)["entries"] == [(catalog["A-1"].id, Decimal("10.0000"), None)]
+    # the upload, its record and (PostgreSQL) the dry run's checked changes wait for the apply
+    staged = [".stage"] if uow.session.get_bind().dialect.name == "postgresql" else []
+    assert sorted(path.suffix for path in _stored_files()) == [".csv", ".json", *staged]
 
     applied = signed_in.post(
         f"/pricing/{plist.id}/csv/apply", data={"csrf_token": CSRF, "token": _token(html)}

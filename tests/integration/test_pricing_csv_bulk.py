@@ -29,14 +29,15 @@ def _rows(count: int, bad_row: int | None = None) -> list[list[str]]:
     return rows
 
 
-def test_100000_rows_with_one_bad_row_apply_nothing_and_name_its_line(uow, shop, engine):
+def test_100000_rows_with_one_bad_row_apply_nothing_and_name_its_line(uow, shop, engine, tmp_path):
     variants = bulk_catalog(uow, shop, ROWS)
     plist = make_price_list(uow, shop)
     add_entry(uow, plist, uow.session.get_one(CrmVariant, variants[0]), "1.00")
     before = contents(uow, plist.id)
     data = csv_bytes(_rows(ROWS, BAD_ROW))
 
-    report = csv_io.dry_run(uow, shop_id=shop, price_list_id=plist.id, stream=io.BytesIO(data))
+    stage = tmp_path / "upload.stage"
+    report = csv_io.dry_run(uow, shop_id=shop, price_list_id=plist.id, stream=io.BytesIO(data), stage=stage)
     with pytest.raises(ImportRejected) as rejected:
         csv_io.apply_import(
             uow,
@@ -52,14 +53,21 @@ def test_100000_rows_with_one_bad_row_apply_nothing_and_name_its_line(uow, shop,
     assert [(e.line, e.column, e.message) for e in report.errors] == [
         (BAD_ROW + 1, "price", "The price 12.345 has more decimals than USD allows (2)")
     ]
+    assert report.staged == "" and not stage.exists()  # nothing to apply: nothing kept for the apply
     assert [(e.line, e.column) for e in rejected.value.report.errors] == [(BAD_ROW + 1, "price")]
     assert (report.added, report.changed) == (ROWS - 2, 1)
     assert contents(uow, plist.id) == before
 
 
-def test_the_number_of_statements_grows_with_chunks_not_rows(uow, shop, engine):
-    bulk_catalog(uow, shop, 2 * CHUNK_ROWS)
+@pytest.mark.parametrize(
+    ("holds_variants", "per_chunk"),
+    [(False, 1), (True, 4)],  # resolve SKUs; + 3 state loads once the list holds something per variant
+)
+def test_the_number_of_statements_grows_with_chunks_not_rows(uow, shop, engine, holds_variants, per_chunk):
+    variants = bulk_catalog(uow, shop, 2 * CHUNK_ROWS + 1)
     plist = make_price_list(uow, shop)
+    if holds_variants:  # a variant the file does not name
+        add_entry(uow, plist, uow.session.get_one(CrmVariant, variants[-1]), "1.00")
     statements: list[str] = []
 
     def count(*args: object) -> None:
@@ -77,4 +85,4 @@ def test_the_number_of_statements_grows_with_chunks_not_rows(uow, shop, engine):
         return len(statements)
 
     assert run(10) == run(CHUNK_ROWS)
-    assert run(2 * CHUNK_ROWS) == run(CHUNK_ROWS) + 4  # a second chunk: resolve SKUs + 3 state loads
+    assert run(2 * CHUNK_ROWS) == run(CHUNK_ROWS) + per_chunk

@@ -397,3 +397,29 @@ def test_an_archived_list_refuses_imports(uow, shop, catalog):
 
     with pytest.raises(Exception, match="is archived"):
         _dry(uow, shop, plist, csv_bytes([["A-1", "9.00", "", "", "", "", "", ""]]))
+
+
+def test_the_list_fingerprint_moves_with_every_price_tier_and_rule(uow, shop, catalog):
+    plist = make_price_list(uow, shop)
+    entry = add_entry(uow, plist, catalog["A-1"], "10.00")
+    tier = add_tier(uow, plist, 10, "9.00", variant=catalog["A-1"])
+    rule = add_rule(uow, plist, minimum=2, increment=2, variant=catalog["B-1"])
+    uow.session.flush()
+    seen = {csv_io.list_fingerprint(uow.session, plist)}
+
+    # when: each value changes in turn, the list's updated_at untouched
+    for change in (
+        lambda: setattr(entry, "price", Decimal("10.01")),
+        lambda: setattr(entry, "compare_at_price", Decimal("12.00")),
+        lambda: setattr(tier, "value", Decimal("8.99")),
+        lambda: setattr(tier, "kind", TierKind.PERCENT_OFF),
+        lambda: setattr(rule, "maximum", 20),
+        lambda: setattr(rule, "variant_id", None),
+    ):
+        change()
+        uow.session.flush()
+        seen.add(csv_io.list_fingerprint(uow.session, plist))
+
+    # then: seven states, seven fingerprints; the same state, the same fingerprint
+    assert len(seen) == 7
+    assert csv_io.list_fingerprint(uow.session, plist) == csv_io.list_fingerprint(uow.session, plist)

@@ -19,12 +19,13 @@ from pricing.models import (
     PriceEntry,
     PriceList,
     PriceListAssignment,
+    PriceListStatus,
     PricePublication,
     PublishStatus,
     TierKind,
 )
 from pricing.service import publish as publishing
-from pricing.service.publish import NO_B2B_MESSAGE, NO_LOCATIONS_MESSAGE, PublishRunning
+from pricing.service.publish import NO_B2B_MESSAGE, NO_LOCATIONS_MESSAGE, NotPublishable, PublishRunning
 from tests.backfill_support import connected_shop
 from tests.pricing_publish_support import FakeB2B
 from tests.pricing_support import (
@@ -414,6 +415,20 @@ def test_a_second_publish_request_while_one_runs_is_a_conflict(fake, shop_id, ap
         publishing.request_publish(uow, shop_id=shop_id, price_list_id=data["list"])
 
     assert _publication(shop_id, data["list"]).status is PublishStatus.RUNNING
+    assert fake.names() == []
+
+
+def test_an_archived_list_is_not_published_and_nothing_is_recorded(fake, shop_id):
+    data = _wholesale(shop_id)
+    with services().db.unit_of_work() as uow:
+        get_for_shop(uow.session, PriceList, shop_id, data["list"]).status = PriceListStatus.ARCHIVED
+        uow.commit()
+
+    with services().db.unit_of_work() as uow, pytest.raises(NotPublishable, match="archived"):
+        publishing.request_publish(uow, shop_id=shop_id, price_list_id=data["list"])
+
+    with services().db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(PricePublication)) == 0
     assert fake.names() == []
 
 

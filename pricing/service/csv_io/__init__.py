@@ -8,6 +8,9 @@ The format is documented in docs/pricing-csv.md. Use cases:
     apply_import(uow, *, shop_id, price_list_id, stream, mode, fingerprint, digest) -> ImportReport
         all or nothing; StaleDryRun (409) if the list or the diff changed since the dry run,
         ImportRejected (422, `.report.errors`) if a row is bad. The caller commits.
+        Both take an optional `stage` path (stage_path(instance, token)): on PostgreSQL the dry run
+        keeps its checked changes there (`report.staged`, their SHA-256) and the apply writes them
+        set-based, without a second pass over the file (staged.py).
     export_csv(uow, *, shop_id, price_list_id) -> Iterator[str]
         the list in the same format, streamed; importing it back is a no-op diff.
     save_upload / open_upload / record_upload / discard_upload
@@ -36,6 +39,7 @@ from pricing.service.csv_io.uploads import (
     open_upload,
     record_upload,
     save_upload,
+    stage_path,
 )
 
 __all__ = [
@@ -61,4 +65,5 @@ __all__ = [
     "open_upload",
     "record_upload",
     "save_upload",
+    "stage_path",
 ]

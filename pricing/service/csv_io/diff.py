@@ -75,6 +75,7 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     fingerprint: str = ""
     digest: str = ""
+    staged: str = ""  # the SHA-256 of the dry run's staging file, when it left one (staged.py)
 
     @property
     def ok(self) -> bool:

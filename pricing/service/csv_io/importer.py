@@ -1,9 +1,13 @@
 """Dry run and apply of a price-list CSV: one streamed pass, in chunks of rows, set-based per chunk.
 
 Per chunk of CHUNK_ROWS rows: two queries resolve the SKUs and variant ids to `crm_variant` ids, three
-load what the list holds for those variants, and (when applying) a handful of executemany statements
-write the differences. Memory holds one chunk, the set of variants seen (duplicates, replace mode) and
-the samples; never the file.
+load what the list holds for those variants (none while the list holds nothing per variant), and (when
+applying) a handful of set-based statements write the differences. Memory holds one chunk, the set of
+variants seen (duplicates, replace mode) and the samples; never the file.
+
+On PostgreSQL the dry run can also stage what it checked, and the apply then writes that without this
+second pass (staged.py); the pass here stays the apply's path on SQLite and whenever the staging
+cannot be trusted.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
@@ -41,7 +46,9 @@ from pricing.service.csv_io.format import (
     parse_row,
 )
 from pricing.service.csv_io.reader import read_rows
+from pricing.service.csv_io.staged import StageWriter, StagingOutdated, apply_staged
 from pricing.service.csv_io.store import (
+    holds_variants,
     list_fingerprint,
     list_variant_ids,
     load_states,
@@ -78,6 +85,8 @@ class _Pass:
     write: bool
     seen: dict[int, int]  # crm_variant id -> line
     digest: Any
+    holds_variants: bool  # False: the list held nothing per variant when the pass began
+    stage: StageWriter | None = None  # a dry run's checked rows and changes, for the apply
 
     @property
     def writing(self) -> bool:
@@ -110,14 +119,15 @@ def _resolve(session: Session, shop_id: int, rows: Sequence[ParsedRow]) -> None:
     by_id = {r.shopify_variant_id for r in rows if r.shopify_variant_id is not None}
     by_sku = {r.sku for r in rows if r.sku is not None and r.shopify_variant_id is None}
     live = (CrmVariant.shop_id == shop_id, CrmVariant.deleted_at.is_(None))
+    conn = session.connection()  # Core execution: plain columns, once per chunk
     found_ids: dict[int, tuple[int, str | None]] = {}
     if by_id:
         stmt = probe(session, CrmVariant.shopify_id, by_id, CrmVariant.id, CrmVariant.sku, where=live)
-        found_ids = {shopify_id: (vid, sku) for shopify_id, vid, sku in session.execute(stmt)}
+        found_ids = {shopify_id: (vid, sku) for shopify_id, vid, sku in conn.execute(stmt)}
     found_skus: dict[str, list[int]] = defaultdict(list)
     if by_sku:
         stmt = probe(session, CrmVariant.sku, by_sku, CrmVariant.id, where=live)
-        for sku, vid in session.execute(stmt):
+        for sku, vid in conn.execute(stmt):
             found_skus[sku].append(vid)
     for row in rows:
         if row.shopify_variant_id is not None:
@@ -160,18 +170,20 @@ def _resolve(session: Session, shop_id: int, rows: Sequence[ParsedRow]) -> None:
 # -- the pass ---------------------------------------------------------------------------------------
 
 
-def _record(pass_: _Pass, vid: int, line: int | None, old: VariantPrices, new: VariantPrices) -> bool:
-    """Count one variant's change; True when something is to be written."""
+def _record(pass_: _Pass, vid: int, line: int | None, old: VariantPrices, new: VariantPrices) -> Change:
+    """Count one variant's change (and stage what it writes)."""
     report = pass_.report
     change = classify(old, new)
     report.counts[change] += 1
     if change is Change.UNCHANGED:
-        return False
+        return change
     pass_.digest.update(f"{vid}>{state_key(new)}\n".encode())
     samples = report.samples[change]
     if len(samples) < SAMPLE_SIZE:
         samples.append(DiffRow(change, vid, line, field_changes(old, new, report.currency)))
-    return True
+    if pass_.stage is not None:
+        pass_.stage.change(vid, old, new)
+    return change
 
 
 def _chunk(pass_: _Pass, header: Any, batch: Sequence[tuple[int, list[str]]]) -> None:
@@ -190,13 +202,20 @@ def _chunk(pass_: _Pass, header: Any, batch: Sequence[tuple[int, list[str]]]) ->
     good = [r for r in rows if not r.errors]
     for row in rows:
         report.errors.extend(row.errors)
-    states = load_states(pass_.session, pass_.price_list.id, (r.variant_id for r in good))  # type: ignore[misc]
+    states: dict[int, VariantPrices] = {}
+    if pass_.holds_variants:
+        states = load_states(pass_.session, pass_.price_list.id, (r.variant_id for r in good))  # type: ignore[misc]
     changes = []
     for row in good:
         assert row.variant_id is not None and row.prices is not None
         old = states.get(row.variant_id, EMPTY)
-        if _record(pass_, row.variant_id, row.line, old, row.prices):
+        change = _record(pass_, row.variant_id, row.line, old, row.prices)
+        if change is not Change.UNCHANGED:
             changes.append((row.variant_id, old, row.prices))
+        if pass_.stage is not None:
+            pass_.stage.row(row, change)
+    if pass_.stage is not None:
+        pass_.stage.flush()
     if pass_.writing:
         write_changes(
             pass_.session, shop_id=pass_.shop_id, price_list_id=pass_.price_list.id, changes=changes
@@ -212,8 +231,11 @@ def _removals(pass_: _Pass) -> None:
         changes = []
         for vid in ids:
             old = states.get(vid, EMPTY)
-            if _record(pass_, vid, None, old, EMPTY):
+            change = _record(pass_, vid, None, old, EMPTY)
+            if change is not Change.UNCHANGED:
                 changes.append((vid, old, EMPTY))
+            if pass_.stage is not None:
+                pass_.stage.absent(vid, change)
         if pass_.writing:
             write_changes(
                 pass_.session, shop_id=pass_.shop_id, price_list_id=pass_.price_list.id, changes=changes
@@ -239,11 +261,21 @@ def _name_samples(session: Session, shop_id: int, report: ImportReport) -> None:
 
 
 def _run(
-    session: Session, shop_id: int, price_list: PriceList, stream: BinaryIO, mode: ImportMode, *, write: bool
+    session: Session,
+    shop_id: int,
+    price_list: PriceList,
+    stream: BinaryIO,
+    mode: ImportMode,
+    *,
+    write: bool,
+    stage: StageWriter | None = None,
 ) -> ImportReport:
     plan_each_query(session)
     report = ImportReport(price_list.id, price_list.name, price_list.currency, ImportMode(mode))
-    pass_ = _Pass(session, shop_id, price_list, report, write, {}, hashlib.sha256(mode.encode()))
+    digest = hashlib.sha256(mode.encode())
+    pass_ = _Pass(
+        session, shop_id, price_list, report, write, {}, digest, holds_variants(session, price_list.id), stage
+    )
     rows = read_rows(stream)
     first = next(rows, None)
     if first is None:
@@ -274,13 +306,31 @@ def dry_run(
     price_list_id: int,
     stream: BinaryIO,
     mode: ImportMode = ImportMode.MERGE,
+    stage: Path | None = None,
 ) -> ImportReport:
-    """Check every row of the file and report what applying it would change; writes nothing."""
-    price_list = load_list(uow.session, shop_id, price_list_id)
+    """Check every row of the file and report what applying it would change; writes nothing to the list.
+
+    With `stage` (a path beside the stored upload) on PostgreSQL, a file that can be applied also
+    leaves its checked rows and changes there for `apply_import`'s fast path; `report.staged` is then
+    that file's SHA-256 (else the file is removed and `report.staged` is empty).
+    """
+    session = uow.session
+    price_list = load_list(session, shop_id, price_list_id)
     _editable(price_list)
-    fingerprint = list_fingerprint(uow.session, price_list)
-    report = _run(uow.session, shop_id, price_list, stream, ImportMode(mode), write=False)
+    fingerprint = list_fingerprint(session, price_list)
+    mode = ImportMode(mode)
+    writer = None
+    if stage is not None and session.get_bind().dialect.name == "postgresql":
+        writer = StageWriter(stage)
+    try:
+        report = _run(session, shop_id, price_list, stream, mode, write=False, stage=writer)
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
     report.fingerprint = fingerprint
+    if writer is not None:
+        report.staged = writer.close(report)
     return report
 
 
@@ -303,24 +353,45 @@ def apply_import(
     mode: ImportMode,
     fingerprint: str,
     digest: str,
+    stage: Path | None = None,
+    staged: str = "",
 ) -> ImportReport:
     """Apply a file checked by `dry_run`, all or nothing; refuses if the list or its diff changed since.
 
-    Writes chunk by chunk inside a SAVEPOINT while reading; a bad row, or a diff unlike the dry run's,
-    rolls the savepoint back, so a refused apply leaves the list exactly as it was. The caller commits.
+    Everything is written inside a SAVEPOINT; a bad row, or a diff unlike the dry run's, rolls it back,
+    so a refused apply leaves the list exactly as it was. The caller commits. With the dry run's
+    staging file (`stage`, and its SHA-256 `staged`) on PostgreSQL, its checked changes are written
+    set-based if every row still names the same variant (staged.py); otherwise the file is read again
+    and every row checked while the differences are written chunk by chunk.
     """
     session = uow.session
+    mode = ImportMode(mode)
     price_list = load_list(session, shop_id, price_list_id, lock=True)
     _editable(price_list)
     if list_fingerprint(session, price_list) != fingerprint:
         raise StaleDryRun(STALE_LIST)
     savepoint = session.begin_nested()
     try:
-        report = _run(session, shop_id, price_list, stream, ImportMode(mode), write=True)
+        report = None
+        if stage is not None:
+            report = apply_staged(
+                session,
+                shop_id=shop_id,
+                price_list=price_list,
+                mode=mode,
+                digest=digest,
+                path=stage,
+                sha256=staged,
+            )
+        if report is None:
+            report = _run(session, shop_id, price_list, stream, mode, write=True)
         if not report.ok:
             raise ImportRejected(report)
         if report.digest != digest:
             raise StaleDryRun(STALE_CATALOG)
+    except StagingOutdated:
+        savepoint.rollback()
+        raise StaleDryRun(STALE_LIST) from None
     except BaseException:
         savepoint.rollback()
         raise

@@ -48,5 +48,6 @@ def read_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             raise CsvFileError(f"Line {reader.line_num} cannot be read as CSV: {exc}") from None
-        if cells and any(cell.strip() for cell in cells):
+        # Some cell holds more than whitespace (one join and strip, not one strip per cell).
+        if "".join(cells).strip():
             yield start, cells

@@ -1,7 +1,8 @@
 """Keeping an upload between its dry run and its apply: a file under the instance directory, by token.
 
 The dry run stores the file and a small JSON record (shop, list, mode, the dry run's fingerprint and
-digest); the apply reads both back. Tokens are random and checked against the shop, so a token of
+digest, and the SHA-256 of its staging file: the checked changes, `<token>.stage`, staged.py); the
+apply reads them back. Tokens are random and checked against the shop, so a token of
 another shop is a 404. Uploads older than UPLOAD_TTL are swept on the next upload.
 
 With several web machines the instance directory must be shared storage (docs/pricing-csv.md).
@@ -41,6 +42,7 @@ class StoredUpload:
     created_at: float
     fingerprint: str = ""
     digest: str = ""
+    staged: str = ""
 
 
 def _directory(instance_path: str | Path) -> Path:
@@ -81,8 +83,13 @@ def save_upload(
     return upload, path
 
 
+def stage_path(instance_path: str | Path, token: str) -> Path:
+    """Where the dry run of an upload keeps its checked changes for the apply."""
+    return _directory(instance_path) / f"{token}.stage"
+
+
 def record_upload(instance_path: str | Path, upload: StoredUpload) -> None:
-    """Write the upload's record (after the dry run: with its fingerprint and digest)."""
+    """Write the upload's record (after the dry run: with its fingerprint, digest and staging hash)."""
     path = _directory(instance_path) / f"{upload.token}.json"
     path.write_text(json.dumps(asdict(upload)))
 
@@ -108,9 +115,9 @@ def open_upload(
 
 
 def discard_upload(instance_path: str | Path, token: str) -> None:
-    """Delete an upload and its record (after its apply)."""
+    """Delete an upload, its staged changes and its record (after its apply)."""
     if not TOKEN_RE.match(token or ""):
         return
     directory = _directory(instance_path)
-    for suffix in (".csv", ".json"):
+    for suffix in (".csv", ".stage", ".json"):
         (directory / f"{token}{suffix}").unlink(missing_ok=True)

@@ -1,7 +1,8 @@
 """Publish a price list to Shopify B2B as a catalog (its company locations) + a price list (fixed prices,
 quantity rules, quantity price breaks), as an RQ job with progress.
 
-    request_publish   -> QUEUED       (the publication row; the job is enqueued after commit)
+    request_publish   -> QUEUED       (the publication row; the job is enqueued after commit);
+                                       NotPublishable (409) for an archived list
     publish_price_list-> RUNNING      (catalog + price list ensured, Shopify's state read, batches sent;
                                        done/total committed after every batch)
                       -> SUCCEEDED, FAILED (`error`; publishing again resumes: only what still differs
@@ -25,7 +26,7 @@ from app.jobs import enqueue_after_commit
 from app.shopify.client import AdminClient
 from app.shopify.errors import ShopifyError
 from app.tenancy import get_for_shop
-from pricing.models import PriceList, PricePublication, PublishStatus
+from pricing.models import PriceList, PriceListStatus, PricePublication, PublishStatus
 from pricing.service.publish.plan import Plan, build_plan
 from pricing.service.publish.remote import ensure_catalog, ensure_price_list
 from pricing.service.publish.sync import batches, diff, read_state
@@ -43,6 +44,10 @@ NO_B2B_MESSAGE = (
     "Its prices still reach checkout: Tradeline's quotes, portal and draft orders set each line's price "
     "with priceOverride."
 )
+ARCHIVED_MESSAGE = (
+    "This price list is archived: it prices nobody, so it cannot be published to Shopify. Duplicate it "
+    "and publish the copy, or publish the list that replaced it."
+)
 NO_LOCATIONS_MESSAGE = (
     "The list is not assigned to any company or company location. A Shopify catalog applies to company "
     "locations: assign the list to a company (all its locations) or a location, then publish again."
@@ -53,6 +58,12 @@ class PublishRunning(Conflict):
     """The list is already being published."""
 
     title = "Publish in progress"
+
+
+class NotPublishable(Conflict):
+    """The list's state does not allow publishing it (archived)."""
+
+    title = "Price list cannot be published"
 
 
 def job_id_for(shop_id: int, price_list_id: int) -> str:
@@ -78,7 +89,11 @@ def is_active(publication: PricePublication | None) -> bool:
 
 
 def request_publish(uow: UnitOfWork, *, shop_id: int, price_list_id: int) -> PricePublication:
-    """Queue a publish of the list (and a refresh of the collection mirror); 409 while one is under way."""
+    """Queue a publish of the list (and a refresh of the collection mirror); 409 while one is under way
+    or when the list is archived."""
+    price_list = get_for_shop(uow.session, PriceList, shop_id, price_list_id)
+    if price_list.status is PriceListStatus.ARCHIVED:
+        raise NotPublishable(ARCHIVED_MESSAGE)
     publication = get_publication(uow, shop_id=shop_id, price_list_id=price_list_id)
     if is_active(publication):
         raise PublishRunning("This price list is already being published; wait for it to finish.")
