@@ -6,7 +6,7 @@ service (pricing.service.resolve) builds PricingData from the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
@@ -74,7 +74,12 @@ class Violation:
 
 @dataclass(frozen=True)
 class LinePrice:
-    """The decided price of one line, rounded, with every candidate and a one-sentence explanation."""
+    """The decided price of one line, rounded, with every candidate and a one-sentence explanation.
+
+    `candidates` is a tuple, or (from the engine) a sequence built on first read that equals, hashes,
+    copies and pickles as that tuple: the winner, the losers in precedence order, then the lists
+    that did not apply.
+    """
 
     variant_id: int
     quantity: int
@@ -86,7 +91,7 @@ class LinePrice:
     tier_min_quantity: int | None
     source: str  # "fixed" | "adjustment" | "tier" | "retail" | "none"
     violations: tuple[Violation, ...]
-    candidates: tuple[Candidate, ...]
+    candidates: Sequence[Candidate]
     explanation: str
 
 
@@ -223,11 +228,13 @@ class _Index:
         for adj in data.adjustments:
             scopes = self.adjustments.setdefault(adj.price_list_id, {})
             scopes.setdefault(adj.scope, {})[adj.scope_shopify_id] = adj.percent
-        tiers: dict[tuple[int, int | None], list[TierInfo]] = {}
+        # Per list: {variant id or None (list-wide): its tiers by minimum quantity}.
+        tiers: dict[int, dict[int | None, list[TierInfo]]] = {}
         for tier in data.tiers:
-            tiers.setdefault((tier.price_list_id, tier.variant_id), []).append(tier)
-        self.tiers: dict[tuple[int, int | None], tuple[TierInfo, ...]] = {
-            key: tuple(sorted(rows, key=lambda t: t.min_quantity)) for key, rows in tiers.items()
+            tiers.setdefault(tier.price_list_id, {}).setdefault(tier.variant_id, []).append(tier)
+        self.tiers: dict[int, dict[int | None, tuple[TierInfo, ...]]] = {
+            list_id: {key: tuple(sorted(rows, key=lambda t: t.min_quantity)) for key, rows in by_key.items()}
+            for list_id, by_key in tiers.items()
         }
         self.rules: dict[tuple[int, int | None], RuleInfo] = {
             (rule.price_list_id, rule.variant_id): rule for rule in data.rules

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from pricing.rules.types import Candidate, LinePrice, ListInfo, RuleInfo, VariantInfo, Violation, _Index
@@ -16,7 +16,7 @@ def unpriced_line(
     currency: str,
     rnd: Rounder,
     base_price: Decimal | None,
-    candidates: tuple[Candidate, ...],
+    candidates: Sequence[Candidate],
 ) -> LinePrice:
     """No list prices the line: the retail price, or no price at all when retail is not in this currency."""
     if base_price is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 from app.db import UnitOfWork, utcnow
 from app.errors import InvalidInput, NotFound
 from crm.models import CrmProduct, CrmVariant
+from pricing import rules
 from pricing.models import (
     AdjustmentScope,
     AssignmentTarget,
@@ -301,6 +303,33 @@ def test_unknown_and_other_shop_variants_are_rejected_with_their_ids(uow: UnitOf
     assert isinstance(raised.value, InvalidInput)
 
 
+def test_the_collector_is_paused_while_price_lines_loads_and_prices_and_resumed_after(
+    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop_id = make_shop(uow)
+    variant = make_variant(uow, shop_id, price="20.00")
+    add_adjustment(uow, make_price_list(uow, shop_id, "Default", default=True), "-10")
+    collecting: list[bool] = []
+    engine_price_cart = rules.price_cart
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        collecting.append(gc.isenabled())
+        return engine_price_cart(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "price_cart", watched)
+    cart = price_lines(uow, shop_id=shop_id, buyer=_buyer(), lines=[LineRequest(variant.id, 1)])
+    assert (cart.lines[0].unit_price, collecting, gc.isenabled()) == (Decimal("18.00"), [False], True)
+    with pytest.raises(UnknownVariants):
+        price_lines(uow, shop_id=shop_id, buyer=_buyer(), lines=[LineRequest(987654321, 1)])
+    assert gc.isenabled()
+    gc.disable()  # paused by someone else: left paused
+    try:
+        price_lines(uow, shop_id=shop_id, buyer=_buyer(), lines=[LineRequest(variant.id, 1)])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 @pytest.mark.parametrize("quantity", [0, -3])
 def test_a_quantity_below_one_is_refused(uow: UnitOfWork, quantity: int) -> None:
     shop_id = make_shop(uow)
@@ -395,8 +424,12 @@ def test_price_lines_issues_the_same_few_statements_for_1_and_1000_lines(
         small = price_lines(uow, shop_id=shop_id, buyer=buyer, lines=one)
     with count_statements(engine) as for_thousand:
         large = price_lines(uow, shop_id=shop_id, buyer=buyer, lines=thousand)
+    with count_statements(engine) as for_reading:
+        explained = [tuple(line.candidates) for line in large.lines]  # built when read, from memory
     # then
     assert len(for_one) == len(for_thousand) == 4
+    assert for_reading == []
+    assert all(candidates[0].outcome == "won" for candidates in explained)
     assert len(large.lines) == 1000
     assert large.lines[0] == small.lines[0]
     assert large.lines[0].unit_price == Decimal("7.00")  # collection 42: 10.00 - 30 %
