@@ -1,5 +1,6 @@
-"""Read-side queries of the analytics pages: KPI tiles, the RFM grid, the CLV histogram, the churn-risk
-list, segment sizes over time, the backtest and a rule-based segment's members and history.
+"""Read-side queries of the analytics pages: the RFM grid, the CLV histogram, the churn-risk
+list, segment sizes over time, the backtest and a rule-based segment's members and history (the KPI
+tiles are in segments.dashboard_kpis).
 
 Every figure is aggregated in SQL (one statement per chart); Python only shapes the few result rows.
 Where a figure cannot be computed (no orders, nobody scored) it is None and the page says why: a
@@ -9,7 +10,7 @@ ratio is never divided by zero and no NaN reaches a page.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import String, and_, case, cast, func, null, select
 
 from app.db import UnitOfWork
 from app.money import round_money
-from crm.models import CrmCompany, CrmCustomer, CrmOrder
+from crm.models import CrmCompany, CrmCustomer
 from segments.models import (
     MemberChange,
     RunStatus,
@@ -31,22 +32,9 @@ from segments.models import (
 )
 from segments.rfm import SEGMENT_LABELS, SEGMENT_MAP
 
-REVENUE_WINDOW = timedelta(days=30)
 CHURN_LIST_SIZE = 20
 HISTOGRAM_BINS = 10
 SIZE_HISTORY_RUNS = 30  # the newest successful runs drawn in "segments over time"
-
-
-@dataclass(frozen=True)
-class Kpis:
-    """The four tiles; None where there is nothing to compute from."""
-
-    scored: int
-    revenue: Decimal
-    previous_revenue: Decimal
-    revenue_change_pct: Decimal | None  # None when the previous 30 days had no revenue
-    repeat_rate_pct: Decimal | None  # of scored customers, the share with 2+ orders
-    mean_p_alive_pct: Decimal | None  # None until the CLV model could be fitted
 
 
 @dataclass(frozen=True)
@@ -84,66 +72,8 @@ class SizePoint:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _pct(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
-    """part / whole as a percentage with one decimal; None when whole is zero."""
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
-
-
-def counted_orders(shop_id: int, currency: str) -> list[Any]:
-    """The rule of docs/segments.md: not cancelled, deleted or test, processed, in the shop's currency."""
-    return [
-        CrmOrder.shop_id == shop_id,
-        CrmOrder.cancelled_at.is_(None),
-        CrmOrder.deleted_at.is_(None),
-        CrmOrder.test.is_(False),
-        CrmOrder.processed_at.is_not(None),
-        CrmOrder.currency == currency,
-    ]
-
-
 def _subject_filter(shop_id: int, subject: Subject) -> list[Any]:
     return [SegmentScore.shop_id == shop_id, SegmentScore.subject == subject]
-
-
-def kpis(
-    uow: UnitOfWork, *, shop_id: int, currency: str, now: datetime, subject: Subject = Subject.CUSTOMER
-) -> Kpis:
-    """Scored customers (or companies), the shop's revenue of the last 30 days against the 30 before,
-    their repeat purchase rate and mean P(alive)."""
-    amount = func.coalesce(CrmOrder.current_total_price, CrmOrder.total_price, 0)
-    start, middle = now - 2 * REVENUE_WINDOW, now - REVENUE_WINDOW
-    recent, previous = uow.session.execute(
-        select(
-            func.coalesce(func.sum(case((CrmOrder.processed_at > middle, amount), else_=0)), 0),
-            func.coalesce(func.sum(case((CrmOrder.processed_at <= middle, amount), else_=0)), 0),
-        ).where(
-            *counted_orders(shop_id, currency), CrmOrder.processed_at > start, CrmOrder.processed_at <= now
-        )
-    ).one()
-    scored, repeat, mean_alive = uow.session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((SegmentScore.frequency >= 2, 1), else_=0)), 0),
-            func.avg(SegmentScore.p_alive),
-        ).where(*_subject_filter(shop_id, subject))
-    ).one()
-    revenue = round_money(Decimal(recent), currency)
-    previous_revenue = round_money(Decimal(previous), currency)
-    change = None
-    if previous_revenue:
-        change = ((revenue - previous_revenue) * 100 / previous_revenue).quantize(Decimal("0.1"))
-    return Kpis(
-        scored=int(scored),
-        revenue=revenue,
-        previous_revenue=previous_revenue,
-        revenue_change_pct=change,
-        repeat_rate_pct=_pct(int(repeat), int(scored)),
-        mean_p_alive_pct=None
-        if mean_alive is None
-        else (Decimal(str(mean_alive)) * 100).quantize(Decimal("0.1")),
-    )
 
 
 def rfm_grid(uow: UnitOfWork, *, shop_id: int, subject: Subject, currency: str) -> list[list[GridCell]]:

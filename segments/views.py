@@ -333,7 +333,7 @@ def delete_segment(segment_id: int) -> ResponseReturnValue:
 @bp.get("/<int:segment_id>")
 @admin_required
 def segment(segment_id: int) -> str:
-    """One segment: its definition, members (paged) and its size over time."""
+    """One segment: its definition, members (paged), its size over time and its Shopify tag push."""
     raw = request.args.get("page", "1")
     page = int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
     with uow_() as uow:
@@ -367,8 +367,9 @@ def segment(segment_id: int) -> str:
             labels=dict(builder.OPERATOR_LABELS),
             field_labels={name: spec.label for name, spec in builder.FIELDS.items()},
             choices=_choices(uow, shop.id),
+            push=views_push.push_view(uow, found),
         )
 
 
-# Last: the dashboard module registers its routes on `bp` above.
-from segments import views_dashboard  # noqa: E402, F401
+# Last: these modules register their routes on `bp` above.
+from segments import views_dashboard, views_push, views_spend  # noqa: E402, F401

@@ -15,7 +15,7 @@ from app.auth.context import admin_required, current_shop_id
 from app.db import utcnow
 from app.errors import Conflict, NotFound
 from crm.display import format_money
-from segments import dashboard, jobs, service
+from segments import dashboard, dashboard_kpis, jobs, service
 from segments import views_charts as charts
 from segments.metrics.cohorts import cohort_retention
 from segments.metrics.period import preset_period
@@ -121,6 +121,7 @@ def _backtest_chart(backtest: dict[str, Any]) -> Markup:
 def dashboard_page() -> str:
     """The analytics dashboard: KPIs, RFM grid, CLV distribution, churn risk, sizes over time, backtest."""
     subject = Subject.COMPANY if request.args.get("subject") == "company" else Subject.CUSTOMER
+    now = utcnow()
     with uow_() as uow:
         shop = load_shop(uow)
         finished, busy = dashboard.latest_runs(uow, shop_id=shop.id)
@@ -134,7 +135,7 @@ def dashboard_page() -> str:
                 uow,
                 shop_id=shop.id,
                 currency=shop.currency,
-                period=preset_period(COHORT_PERIOD, timezone=shop.timezone, now=utcnow()),
+                period=preset_period(COHORT_PERIOD, timezone=shop.timezone, now=now),
             )
             if subject is Subject.CUSTOMER
             else None
@@ -146,7 +147,8 @@ def dashboard_page() -> str:
             subject=subject,
             run=finished,
             busy=run_status(busy, shop.timezone) if busy else None,
-            kpis=dashboard.kpis(uow, shop_id=shop.id, currency=shop.currency, now=utcnow(), subject=subject),
+            kpi_days=dashboard_kpis.KPI_DAYS,
+            kpis=dashboard_kpis.kpis(uow, shop_id=shop.id, timezone=shop.timezone, now=now, subject=subject),
             grid=grid,
             cohorts=cohorts,
             grid_filled=any(cell.count for row in grid for cell in row),

@@ -194,6 +194,8 @@ def channel_cac(
             spend[row.channel] = amount
         else:
             foreign.setdefault(row.channel, {})[row.currency] = amount
+    if not spend and not foreign:
+        return []  # no channel to report: skip the cohort query, the costliest of the metrics
     sizes: dict[str, int] = {}
     monthly: dict[str, dict[int, Decimal]] = {}
     for row in _cohort_spend(session, shop_id, currency, period, now):

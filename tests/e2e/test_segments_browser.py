@@ -1,5 +1,6 @@
 """Segments in a real browser: build a segment while the live count changes, save it and see its members;
-the analytics dashboard with its charts; photographed at each step."""
+the analytics dashboard with its charts; marketing spend; a segment's Shopify tag push; photographed at
+each step."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from sqlalchemy import select
 from app import services
 from app.admin.formatting import format_datetime
 from crm.models import CrmCustomer, CrmOrder
-from segments import definitions, service
+from segments import definitions, metrics, service
 from segments.models import Segment
 from tests.admin_support import ACME_DOMAIN, add_acme
+from tests.segments_metrics_support import FakeTags
+from tests.segments_pages_support import connect, tagged_segment
 from tests.segments_support import AS_OF, generate_history
 
 pytestmark = pytest.mark.browser
@@ -204,3 +207,85 @@ def test_progress_bar_follows_a_run_until_it_finishes(page, analysed, screenshot
         finished = service.get_run(uow, shop_id=shop_id, run_id=run_id).finished_at
     stamp = page.locator("#kpis .tl-seg-computed").inner_text()
     assert stamp == f"Computed {format_datetime(finished, 'Europe/Berlin')}"
+
+
+# -- marketing spend and the tag push -------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_shopify(app_config) -> FakeTags:
+    """Shopify's tag mutations answered by a fake; ask for it before the live app is built."""
+    shopify = FakeTags()
+    app_config["SHOPIFY_HTTP_TRANSPORT"] = shopify.transport
+    return shopify
+
+
+def test_enter_marketing_spend_from_the_cac_tile(page, live_app, screenshots_dir):
+    with services().db.unit_of_work() as uow:
+        shop_id = add_acme(uow).id
+    sign_in(page)
+    page.goto("/segments/dashboard")
+    page.locator('[data-metric="cac"]').get_by_role("link", name="Enter marketing spend").click()
+    page.get_by_role("heading", level=1, name="Marketing spend").wait_for()
+    page.get_by_role("heading", name="CAC needs what you spent on marketing").wait_for()
+    snap(page, screenshots_dir, "segments-spend-empty.png")
+
+    # A negative amount is refused at its field; nothing is stored.
+    form = page.get_by_role("form", name="Add spend")
+    form.get_by_label("Channel").fill("utm:google")
+    form.get_by_label("Month").fill("2026-10")
+    form.get_by_label("Amount (EUR)").fill("-120")
+    form.get_by_role("button", name="Add spend").click()
+    page.get_by_text("Marketing spend cannot be negative (got -120)").wait_for()
+    assert form.get_by_label("Amount (EUR)").get_attribute("aria-invalid") == "true"
+    snap(page, screenshots_dir, "segments-spend-error.png")
+    with services().db.unit_of_work() as uow:
+        assert metrics.list_spend(uow, shop_id=shop_id) == []
+
+    form.get_by_label("Amount (EUR)").fill("1200")
+    form.get_by_role("button", name="Add spend").click()
+    page.get_by_text("Spend added: utm:google, October 2026, €1,200.00.").wait_for()
+    form.get_by_label("Channel").fill("referrer:instagram.com")
+    form.get_by_label("Month").fill("2026-09")
+    form.get_by_label("Amount (EUR)").fill("310.5")
+    form.get_by_role("button", name="Add spend").click()
+    page.get_by_text("Spend added: referrer:instagram.com, September 2026, €310.50.").wait_for()
+
+    # Edit an amount in place.
+    page.get_by_role("link", name="Edit utm:google, October 2026").click()
+    edit = page.get_by_role("form", name="Edit the spend of utm:google, October 2026")
+    edit.get_by_label("Amount (EUR)").fill("abc")
+    edit.get_by_role("button", name="Save").click()
+    page.get_by_text("'abc' is not a number").wait_for()
+    snap(page, screenshots_dir, "segments-spend-edit-error.png")
+    edit.get_by_label("Amount (EUR)").fill("1350")
+    edit.get_by_role("button", name="Save").click()
+    page.get_by_text("Spend saved: utm:google, October 2026, €1,350.00.").wait_for()
+    table = page.get_by_role("table", name="Marketing spend per channel and month")
+    assert table.locator("tbody tr").count() == 2
+    assert "€1,350.00" in table.inner_text()
+    snap(page, screenshots_dir, "segments-spend.png")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete referrer:instagram.com, September 2026").click()
+    page.get_by_text("Spend deleted: referrer:instagram.com, September 2026.").wait_for()
+    with services().db.unit_of_work() as uow:
+        rows = metrics.list_spend(uow, shop_id=shop_id)
+        assert [(r.channel, r.amount) for r in rows] == [("utm:google", Decimal("1350"))]
+
+
+def test_push_a_segment_to_shopify_and_see_the_result(fake_shopify, page, live_app, screenshots_dir):
+    with services().db.unit_of_work() as uow:
+        shop_id = add_acme(uow).id
+        connect(uow, shop_id)
+        segment_id = tagged_segment(uow, shop_id, members=range(3), at=AS_OF)
+    sign_in(page)
+    page.goto(f"/segments/{segment_id}")
+    card = page.locator("#tag-push")
+    card.get_by_text("Never pushed").wait_for()
+    card.get_by_role("button", name="Push now").click()
+    page.get_by_text("Tag “vip” pushed to Shopify: added to 3, removed from 0.").wait_for()
+    assert "Pushed" in card.inner_text()
+    assert card.locator('[data-push="added"]').inner_text() == "3 customers"
+    assert fake_shopify.tags == {f"gid://shopify/Customer/{7_000 + key}": {"vip"} for key in range(3)}
+    snap(page, screenshots_dir, "segments-segment-tag-push.png")

@@ -4,7 +4,7 @@ page, the analytics dashboard, "recompute now" and its progress."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from html import unescape
 
@@ -313,14 +313,15 @@ def test_empty_shop_dashboard_says_not_enough_data_without_nan_or_none(signed_in
         assert not re.search(r"\b(nan|NaN|None|inf)\b", text)
 
 
-def _buyers(uow, shop_id: int, orders_each: list[int]) -> None:
-    """One customer per entry, with that many orders of 100.00 in the shop's currency, spread over a year."""
+def _buyers(uow, shop_id: int, orders_each: list[int], until: datetime = AS_OF) -> None:
+    """One customer per entry, with that many orders of 100.00 in the shop's currency, spread over a year
+    before `until`."""
     for i, count in enumerate(orders_each):
         customer = CrmCustomer(shop_id=shop_id, shopify_id=70_000 + i, email=f"once{i}@example.com")
         uow.session.add(customer)
         uow.session.flush()
         for n in range(count):
-            moment = AS_OF - timedelta(days=10 + 30 * n + i)
+            moment = until - timedelta(days=10 + 30 * n + i)
             uow.session.add(
                 CrmOrder(
                     shop_id=shop_id,
@@ -338,8 +339,10 @@ def _buyers(uow, shop_id: int, orders_each: list[int]) -> None:
 
 @pytest.mark.parametrize("orders_each", [[1], [1] * 30], ids=["one order", "only one-time buyers"])
 def test_thin_history_says_not_enough_data_without_nan_or_none(signed_in, uow, shop, orders_each):
-    _buyers(uow, shop.id, orders_each)
-    run = service.start_run(uow, shop_id=shop.id, as_of=AS_OF)
+    # given one-time buyers whose orders fall in the dashboard's last 30 days
+    now = utcnow()
+    _buyers(uow, shop.id, orders_each, until=now)
+    run = service.start_run(uow, shop_id=shop.id, as_of=now)
     uow.commit()
     service.execute_run(uow, shop_id=shop.id, run_id=run.id)
     text = " ".join(_text(signed_in.get("/segments/dashboard").get_data(as_text=True)).split())
