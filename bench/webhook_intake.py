@@ -40,12 +40,14 @@ from bench.harness import (
     LoadResult,
     _wrk_version,
     append_to_benchmarks,
+    cpu_breakdown,
     gunicorn_server,
     machine_line,
     markdown_row,
     median_result,
     prepare_database,
     production_env,
+    py_spy_profile,
     utc_stamp,
 )
 from webhooks.rules import sign
@@ -59,6 +61,20 @@ TOPIC = "orders/create"
 BARE_POST_PATH = "/__bench/bare-post"
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_webhooks.lua"
 TARGET_BODY_BYTES = 5000
+
+
+# Where a delivery's Python CPU goes, most specific first (see bench.harness.cpu_breakdown).
+PROFILE_CATEGORIES = (
+    ("HMAC check", "verify_hmac"),
+    ("INSERT .. SELECT on the driver (DirectExecute.first)", "DirectSelect.first"),
+    ("database connection: pool checkout and return", "autocommit_connection"),
+    ("Redis SET NX and enqueue", "request_processing"),
+    ("JSON validity check", "_payload_text"),
+    ("rest of receive_delivery", "receive_delivery"),
+    ("headers, answer and the rest of the view", "receive (webhooks/views.py"),
+    ("Flask around the view: contexts, hooks, logging, response", "Flask.__call__"),
+    ("gunicorn: accept, parse, write, close", "handle"),
+)
 
 
 def create_intake_bench_app() -> Flask:
@@ -141,6 +157,17 @@ def remove_bench_shop(database_url: str, shop_id: int) -> None:
         db.dispose()
 
 
+def _print_profile(collapsed: Path, server_cpu_us: float) -> None:
+    """Where the workers' CPU went under intake load, by PROFILE_CATEGORIES (py-spy's GIL holders)."""
+    shares = cpu_breakdown(collapsed, PROFILE_CATEGORIES, within="handle")
+    lines = [f"{share:6.1%}  {share * server_cpu_us:5,.0f} µs  {label}" for label, share in shares]
+    heading = (
+        f"py-spy under intake load ({collapsed}): shares of the samples in request handling, and of the "
+        f"{server_cpu_us:,.0f} µs of server CPU per delivery in that run:"
+    )
+    print("\n".join([heading, *lines]), file=sys.stderr)
+
+
 def run_wrk(url: str, *, seconds: float, connections: int, threads: int, env: dict[str, str]) -> LoadResult:
     completed = subprocess.run(
         [
@@ -191,6 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--append", action="store_true", help="append the results to BENCHMARKS.md")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="after the rounds, sample the workers with py-spy under intake load: collapsed stacks to FILE, "
+        "and where the CPU goes printed (py-spy must be installed: pip install py-spy)",
+    )
     args = parser.parse_args(argv)
 
     _ensure_database(args.database_url)
@@ -257,6 +291,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"load {loads[-1]}",
                     file=sys.stderr,
                 )
+            if args.profile:
+                with py_spy_profile(server.pid, args.profile):
+                    profiled = load("/webhooks", args.duration, signed=True)
+                _print_profile(args.profile, profiled.server_cpu_us or 0.0)
             queued = conn.llen("rq:queue:webhooks")
     finally:
         remove_bench_shop(database_url, shop_id)

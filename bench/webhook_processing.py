@@ -8,7 +8,10 @@ orders from the demo generator, each with a new order id; their customers and co
 in a real shop) and asks for their processing exactly as the intake does after each commit (which
 queues one job, that the others wait for: webhooks.service.queueing). Then one real
 `tradeline worker --burst --queues webhooks` (the forking RQ worker) drains the queue, and the
-round reports N / its wall time, start-up included. Each job claims up to `BATCH_LIMIT` pending
+round reports N / its wall time, start-up included, and N / the time from the first job's start to
+the last job's end as RQ recorded them (the worker's rate once running: a production worker starts
+once, not per burst, and its start-up, ~2 s of importing and building the app, is not per
+delivery). Each job claims up to `BATCH_LIMIT` pending
 deliveries of the shop, applies them in one transaction and enqueues the next job while deliveries
 remain: one job (one fork) per batch, where RQ's per-job cost would cap a worker at ~80 jobs/s.
 `--job-per-delivery` queues a job for every delivery instead; each batch then drops the queued jobs
@@ -29,16 +32,20 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import redis
 from rq import Queue, Retry
+from rq.job import Job
+from rq.registry import FinishedJobRegistry
 from sqlalchemy import delete, func, insert, select
 
 from app.db import Database, utcnow
 from bench.harness import REPO_ROOT, machine_line, prepare_database, production_env, utc_stamp
 from bench.webhook_intake import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, _ensure_database, load_average
+from webhooks.rules import WEBHOOK_QUEUE
 
 TARGET_PER_S = 1000
 BENCH_SHOP = "tradeline-bench-processing.myshopify.com"
@@ -129,7 +136,7 @@ def enqueue_like_intake(database_url: str, redis_url: str, shop_id: int, ids: li
 
 def enqueue_one_each(conn: redis.Redis, ids: list[int]) -> int:
     """One job per delivery, with the intake's job ids and retries (pipelined); the jobs enqueued."""
-    from webhooks.rules import PROCESS_JOB, WEBHOOK_QUEUE, WEBHOOK_RETRIES
+    from webhooks.rules import PROCESS_JOB, WEBHOOK_RETRIES
     from webhooks.service.inbox import processing_job_id
 
     queue = Queue(WEBHOOK_QUEUE, connection=conn)
@@ -146,6 +153,17 @@ def enqueue_one_each(conn: redis.Redis, ids: list[int]) -> int:
             ]
         )
     return len(ids)
+
+
+def jobs_span(conn: redis.Redis, *, since: datetime) -> float:
+    """Seconds from the first start to the last end of the webhook jobs started after `since` (per RQ)."""
+    registry = FinishedJobRegistry(WEBHOOK_QUEUE, connection=conn)
+    jobs = [job for job in Job.fetch_many(registry.get_job_ids(), connection=conn) if job is not None]
+    spans = [(job.started_at, job.ended_at) for job in jobs if job.started_at and job.ended_at]
+    spans = [(start, end) for start, end in spans if start.replace(tzinfo=UTC) >= since]
+    if not spans:
+        raise RuntimeError("no finished webhook job recorded in this round")
+    return (max(end for _, end in spans) - min(start for start, _ in spans)).total_seconds()
 
 
 def counts(db: Database, shop_id: int) -> tuple[int, int]:
@@ -228,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     db = Database(database_url)
     templates = demo_orders()
     worker_rates: list[float] = []
+    running_rates: list[float] = []
     loads: list[str] = []
     try:
         startup = burst_worker(env)  # an empty queue: what starting and stopping a worker costs
@@ -240,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
                 jobs = enqueue_one_each(conn, ids)
             else:
                 jobs = enqueue_like_intake(database_url, args.redis_url, shop_id, ids)
+            round_started = datetime.now(UTC)
             elapsed = burst_worker(env)
+            running_rates.append(args.deliveries / jobs_span(conn, since=round_started))
             processed, crm_orders = counts(db, shop_id)
             if (processed, crm_orders) != (args.deliveries, args.deliveries):
                 raise RuntimeError(f"round {round_number}: {processed} processed, {crm_orders} orders")
@@ -248,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
             loads.append(load_average())
             print(
                 f"round {round_number}: {args.deliveries:,} ({jobs:,} jobs queued) in {elapsed:.1f} s "
-                f"= {worker_rates[-1]:,.0f}/s; "
+                f"= {worker_rates[-1]:,.0f}/s, {running_rates[-1]:,.0f}/s from the first job's start "
+                "to the last's end; "
                 f"load {loads[-1]}",
                 file=sys.stderr,
             )
@@ -269,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
 
     worker_rates.sort()
     median = worker_rates[len(worker_rates) // 2]
+    running = sorted(running_rates)[len(running_rates) // 2]
     command = "python -m bench.webhook_processing " + shlex.join(argv if argv is not None else sys.argv[1:])
     section = "\n".join(
         [
@@ -290,11 +313,15 @@ def main(argv: list[str] | None = None) -> int:
             "| --- | ---: |",
             f"| one `tradeline worker --burst`, start-up included (median of {args.rounds}) "
             f"| {median:,.0f} |",
+            f"| the same worker once running: first job's start to last job's end (median) "
+            f"| {running:,.0f} |",
             f"| in-process drain, {BATCH_LIMIT} deliveries per transaction (no RQ) | {batch_rate:,.0f} |",
             f"| in-process drain, 1 delivery per transaction (no RQ) | {single_rate:,.0f} |",
             "",
-            f"Target >= {TARGET_PER_S:,}/s per worker: {'met' if median >= TARGET_PER_S else 'NOT met'}. "
-            f"Worker rounds: {', '.join(f'{r:,.0f}/s' for r in worker_rates)}; a burst worker on an empty "
+            f"Target >= {TARGET_PER_S:,}/s per worker: {'met' if median >= TARGET_PER_S else 'NOT met'} "
+            f"with start-up included, {'met' if running >= TARGET_PER_S else 'NOT met'} once running. "
+            f"Worker rounds: {', '.join(f'{r:,.0f}/s' for r in worker_rates)} "
+            f"(once running: {', '.join(f'{r:,.0f}/s' for r in running_rates)}); a burst worker on an empty "
             f"queue takes {startup:.1f} s to start and stop.",
         ]
     )

@@ -55,11 +55,9 @@ def receive() -> Response:
     too_long = headers.too_long()
     if too_long:
         return _answer(400, "Header(s) too long: " + ", ".join(too_long))
-    with services().db.unit_of_work() as uow:
-        receipt = intake.receive_delivery(
-            uow, headers=headers, body=body, enqueue=not current_app.config.get(DEFER_PROCESSING)
-        )
-        uow.commit()
+    receipt = intake.receive(
+        services().db, headers=headers, body=body, enqueue=not current_app.config.get(DEFER_PROCESSING)
+    )
     return _answer(receipt.status, receipt.detail)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import DirectExecute, utcnow
 from app.errors import NotFound
 from app.models import Shop
 from crm import rules
@@ -88,17 +88,67 @@ def shop_currency(session: Session, shop_id: int) -> str:
 
 
 def insert_ignoring_conflicts(session: Session, table: Table, rows: list[dict[str, Any]]) -> dict[int, int]:
-    """INSERT the rows, skipping Shopify ids already stored; {shopify_id: id} of those inserted."""
-    dialect = postgresql if is_postgres(session) else sqlite
+    """INSERT the rows, skipping Shopify ids already stored; {shopify_id: id} of those inserted.
+
+    Every row names the same columns. One single-row statement run for all of them on the DBAPI
+    cursor (`DirectExecute.returning_all`: one pipelined executemany on psycopg), not SQLAlchemy's
+    multi-row `INSERT .. VALUES` pages, whose text psycopg would parse again on every execution.
+    """
+    if not rows:
+        return {}
+    # The columns' scalar defaults, which SQLAlchemy would fill in (the rows give their timestamps).
+    missing = {k: v for k, v in _scalar_defaults(table).items() if k not in rows[0]}
+    if missing:
+        rows = [{**row, **missing} for row in rows]
+    statement = _insert_returning(table, is_postgres(session), tuple(sorted(rows[0])))
+    connection = session.connection()
+    inserted: dict[int, int] = {}
+    for batch in chunks(rows):
+        inserted.update(
+            {shopify_id: row_id for row_id, shopify_id in statement.returning_all(connection, batch)}
+        )
+    return inserted
+
+
+@functools.cache
+def _insert_returning(table: Table, postgres: bool, columns: tuple[str, ...]) -> DirectExecute:
+    dialect = postgresql if postgres else sqlite
     stmt = (
         dialect.insert(table)
         .on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"])
         .returning(table.c.id, table.c.shopify_id)
     )
-    inserted: dict[int, int] = {}
-    for batch in chunks(rows):
-        inserted.update({row.shopify_id: row.id for row in session.execute(stmt, batch)})
-    return inserted
+    return DirectExecute(stmt, column_keys=columns)
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT plain rows that all name the same columns: COPY on PostgreSQL, executemany elsewhere.
+
+    COPY costs PostgreSQL a fraction of one INSERT per row (the order lines and timeline events of
+    a 500-delivery batch are ~2,000 rows). The values go through their column types, as with
+    `session.execute(insert(table), rows)`.
+    """
+    if not rows:
+        return
+    if not is_postgres(session):
+        for batch in chunks(rows):
+            session.execute(insert(table), batch)
+        return
+    columns = list(rows[0])
+    dialect = session.get_bind().dialect
+    processors = [
+        (index, processor)
+        for index, name in enumerate(columns)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    raw = session.connection().connection.driver_connection
+    # Names come from the CRM's own table definitions, never from input.
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[name] for name in columns]
+            for index, processor in processors:
+                values[index] = processor(values[index])
+            copy.write_row(values)
 
 
 def update_by_id(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -353,7 +403,5 @@ class EventLog:
         )
 
     def write(self, session: Session) -> None:
-        table = CrmTimelineEvent.__table__
-        for batch in chunks(self.rows):
-            session.execute(insert(table), batch)  # type: ignore[arg-type]
+        insert_rows(session, CrmTimelineEvent.__table__, self.rows)  # type: ignore[arg-type]
         self.rows = []

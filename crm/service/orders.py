@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crm import rules
 from crm.models import CrmOrder, CrmOrderLine, SubjectType
 from crm.payloads import CustomerRecord, OrderRecord, Record
-from crm.service._engine import EventLog, SyncAction, SyncOutcome, chunks, soft_delete, sync
+from crm.service._engine import EventLog, SyncAction, SyncOutcome, chunks, insert_rows, soft_delete, sync
 from crm.service.companies import ensure_locations, sync_companies
 from crm.service.customers import sync_customers
 
@@ -130,7 +130,8 @@ def _write_lines(session: Session, shop_id: int, currency: str, outcomes: Sequen
         )
         for row in rows:
             before[row.order_id].append((row.shopify_id, row.quantity, row.price))
-    for batch in chunks([o.id for o in outcomes]):
+    # An order created by this sync has no lines yet.
+    for batch in chunks(updated):
         session.execute(delete(table).where(table.c.order_id.in_(batch)))
     rows: list[dict[str, Any]] = []
     for outcome in outcomes:
@@ -154,8 +155,7 @@ def _write_lines(session: Session, shop_id: int, currency: str, outcomes: Sequen
             if [(s, q, p) for s, q, p in old] != new:
                 outcome.changes["lines"] = [_line_summary(old), _line_summary(new)]
     names = {name for row in rows for name in row}
-    for batch in chunks([{name: row.get(name) for name in names} for row in rows]):
-        session.execute(insert(table), batch)
+    insert_rows(session, table, [{name: row.get(name) for name in names} for row in rows])  # type: ignore[arg-type]
 
 
 def _order_event(outcome: SyncOutcome, events: EventLog) -> None:

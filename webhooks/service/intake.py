@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Text, bindparam, case, cast, literal, select
+import orjson
+from sqlalchemy import Text, bindparam, case, cast, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql.dml import Insert
 
-from app.db import UnitOfWork, utcnow
+from app.db import Database, DirectExecute, UnitOfWork, autocommit_connection, utcnow
 from app.errors import InvalidInput
 from app.models import Shop
 from app.shops import normalize_shop_domain
@@ -73,7 +73,34 @@ class Receipt:
 def receive_delivery(
     uow: UnitOfWork, *, headers: DeliveryHeaders, body: bytes, enqueue: bool = True
 ) -> Receipt:
-    """Store a verified delivery (the caller commits) and enqueue its processing after the commit.
+    """Store a verified delivery in the unit of work (the caller commits); its processing is requested
+    after the commit. The HTTP intake uses `receive` instead: the same store without a session."""
+    receipt, shop_id = store_delivery(_connection(uow), headers=headers, body=body)
+    if enqueue and receipt.outcome is Outcome.STORED:
+        assert receipt.delivery_id is not None and shop_id is not None
+        queueing.enqueue_new_delivery(uow, shop_id=shop_id, delivery_id=receipt.delivery_id)
+    return receipt
+
+
+def receive(db: Database, *, headers: DeliveryHeaders, body: bytes, enqueue: bool = True) -> Receipt:
+    """Store a verified delivery with its one statement, committed on its own, then request its processing.
+
+    No session or transaction: the INSERT .. SELECT is atomic by itself, so on an autocommit
+    connection (`app.db.autocommit_connection`) it is one round trip, and the row is committed
+    when it returns, before the processing is requested and before the answer is sent.
+    """
+    with autocommit_connection(db) as connection:
+        receipt, shop_id = store_delivery(connection, headers=headers, body=body)
+    if enqueue and receipt.outcome is Outcome.STORED:
+        assert receipt.delivery_id is not None and shop_id is not None
+        queueing.request_processing(shop_id=shop_id, delivery_id=receipt.delivery_id)
+    return receipt
+
+
+def store_delivery(
+    connection: Connection, *, headers: DeliveryHeaders, body: bytes
+) -> tuple[Receipt, int | None]:
+    """Store a verified delivery on the connection: the receipt, and the shop's id when a row was stored.
 
     The shop lookup and the insert are one statement (INSERT .. SELECT FROM app_shop .. ON CONFLICT
     DO NOTHING): a new delivery costs one round trip. Only when nothing was inserted does a second
@@ -83,7 +110,7 @@ def receive_delivery(
     try:
         domain = normalize_shop_domain(headers.shop_domain)
     except InvalidInput:
-        return Receipt(Outcome.INVALID_SHOP, 400, "X-Shopify-Shop-Domain is not a myshopify.com domain")
+        return Receipt(Outcome.INVALID_SHOP, 400, "X-Shopify-Shop-Domain is not a myshopify.com domain"), None
     route = registry.route_for(headers.topic)
     payload_text, malformed = _payload_text(body)
     status, note = DeliveryStatus.RECEIVED, None
@@ -100,9 +127,8 @@ def receive_delivery(
     ):
         late_status, late_note = DeliveryStatus.IGNORED, "the shop had uninstalled the app"
     now = utcnow()
-    connection = _connection(uow)
-    inserted = connection.execute(
-        _insert_statement(connection.dialect.name),
+    inserted = _insert_statement(connection.dialect.name).first(
+        connection,
         {
             "domain": domain,
             "webhook_id": headers.webhook_id,
@@ -119,32 +145,30 @@ def receive_delivery(
             "late_last_error": late_note,
             "late_processed_at": now if late_status is DeliveryStatus.IGNORED else None,
         },
-    ).first()
+    )
     if inserted is None:
         shop = connection.execute(_shop_query(), {"domain": domain}).first()
         if shop is None or shop.installed_at is None:
             log.warning(
                 "webhook %s (%s) refused: shop %s is not installed", headers.webhook_id, headers.topic, domain
             )
-            return Receipt(Outcome.UNKNOWN_SHOP, 404, f"{domain} has not installed this app")
+            return Receipt(Outcome.UNKNOWN_SHOP, 404, f"{domain} has not installed this app"), None
         if malformed:
-            return Receipt(Outcome.MALFORMED, 400, malformed)
-        return Receipt(Outcome.DUPLICATE, 200, "duplicate delivery")
-    row_id, stored = inserted.id, DeliveryStatus(inserted.status)
+            return Receipt(Outcome.MALFORMED, 400, malformed), None
+        return Receipt(Outcome.DUPLICATE, 200, "duplicate delivery"), None
+    row_id, shop_id, stored = inserted[0], inserted[1], DeliveryStatus(inserted[2])
     if malformed:
         log.warning(
             "webhook %s (%s) for %s is malformed: %s", headers.webhook_id, headers.topic, domain, malformed
         )
-        return Receipt(Outcome.MALFORMED, 400, malformed, row_id)
+        return Receipt(Outcome.MALFORMED, 400, malformed, row_id), shop_id
     if stored is DeliveryStatus.IGNORED:
         reason = note if status is DeliveryStatus.IGNORED else late_note
         log.info(
             "webhook %s (%s) for %s stored as ignored: %s", headers.webhook_id, headers.topic, domain, reason
         )
-        return Receipt(Outcome.IGNORED, 200, reason or "ignored", row_id)
-    if enqueue:
-        queueing.enqueue_new_delivery(uow, shop_id=inserted.shop_id, delivery_id=row_id)
-    return Receipt(Outcome.STORED, 200, "stored", row_id)
+        return Receipt(Outcome.IGNORED, 200, reason or "ignored", row_id), shop_id
+    return Receipt(Outcome.STORED, 200, "stored", row_id), shop_id
 
 
 def _connection(uow: UnitOfWork) -> Connection:
@@ -164,9 +188,13 @@ def _connection(uow: UnitOfWork) -> Connection:
 def _payload_text(body: bytes) -> tuple[str | None, str | None]:
     """(the body as JSON text to store, None) or (None, why it is not a JSON object)."""
     try:
-        payload: Any = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        return None, f"the body is not JSON: {str(exc)[:200]}"
+        payload: Any = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        # orjson is stricter (integers beyond 64 bits, NaN): json decides, and words the refusal.
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            return None, f"the body is not JSON: {str(exc)[:200]}"
     if not isinstance(payload, dict):
         return None, f"the body is JSON but not an object (a {type(payload).__name__})"
     try:
@@ -185,8 +213,9 @@ def _shop_query() -> Any:
 
 
 @cache
-def _insert_statement(dialect: str) -> Insert:
-    """INSERT .. SELECT (the shop, by domain) .. ON CONFLICT (shop_id, webhook_id) DO NOTHING RETURNING.
+def _insert_statement(dialect: str) -> DirectExecute:
+    """INSERT .. SELECT (the shop, by domain) .. ON CONFLICT (shop_id, webhook_id) DO NOTHING RETURNING,
+    run on the DBAPI cursor (DirectExecute: none of SQLAlchemy's per-execution objects).
 
     Inserts nothing for a shop that never installed. Columns that depend on whether the shop has
     uninstalled take the `late_*` parameters then. The payload is bound as the JSON text received
@@ -216,7 +245,7 @@ def _insert_statement(dialect: str) -> Insert:
         "api_version": param("api_version"),
         "payload": cast(text, postgresql.JSONB()) if dialect == "postgresql" else text,
         "status": by_install("status"),
-        "attempts": literal(0),
+        "attempts": literal_column("0"),
         "last_error": by_install("last_error"),
         "received_at": param("received_at"),
         "processed_at": by_install("processed_at"),
@@ -225,7 +254,7 @@ def _insert_statement(dialect: str) -> Insert:
         shop.c.domain == bindparam("domain"), shop.c.installed_at.is_not(None)
     )
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    return (
+    return DirectExecute(
         insert.from_select(list(columns), rows)
         .on_conflict_do_nothing(index_elements=["shop_id", "webhook_id"])
         # The status comes back as text: psycopg looks an enum's type up on every result it describes.

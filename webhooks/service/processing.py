@@ -22,8 +22,10 @@ then it is parked as `failed`.
 from __future__ import annotations
 
 import enum
+import gc
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -340,7 +342,7 @@ def _attempt(db: Database, claimed: list[Claimed]) -> Attempt:
     if not claimed:
         return attempt
     try:
-        with db.unit_of_work() as uow:
+        with _without_gc_pauses(), db.unit_of_work() as uow:
             loaded = load(uow, [c.id for c in claimed])
             apply(uow, loaded=loaded, attempt=attempt)
             mark(uow, attempt)
@@ -357,6 +359,24 @@ def _attempt(db: Database, claimed: list[Claimed]) -> Attempt:
             mark(uow, attempt)
             uow.commit()
     return attempt
+
+
+@contextmanager
+def _without_gc_pauses() -> Iterator[None]:
+    """No automatic garbage collection while a batch is applied; collection resumes after it.
+
+    A batch keeps ~500 decoded payloads alive until it commits, so the collector runs full
+    collections over the whole heap in the middle of it: ~30 % of a worker's CPU per batch
+    (BENCHMARKS.md, webhook processing). What a batch leaves in reference cycles is bounded by
+    the batch and collected once it ends. Threads sharing the switch can only leave it enabled.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _bare_delivery(c: Claimed) -> registry.Delivery:
