@@ -1,13 +1,15 @@
 """Benchmark: RFM + segments and the CLV fit on a generated shop, against pandas and lifetimes.
 
-    python -m bench.segments --customers 1000000 --orders 5000000 [--append]
+    python -m bench.segments --customers 1000000 --orders 5000000 [--reuse] [--only-rfm] [--append]
 
 Data: one shop, N customers (a third in companies, one company per 20 customers), M orders drawn
 with a skew (some customers buy often, many once), over two years, 2 % in another currency, 3 %
 cancelled, 1 % test; generated inside PostgreSQL with generate_series (the generator is not timed).
 
 Timed, each in a fresh process whose peak RSS is reported:
-- Tradeline RFM: `segments.rfm.compute_rfm` for customers and for companies (the job's SQL).
+- Tradeline RFM + segments: `segments.rfm.compute_rfm` for customers and for companies (the job's SQL),
+  then two rule-based segments materialised (`membership.materialise_all`); twice: the shop's first run
+  (everything new) and the next day's run (every score rewritten). `--only-rfm` times only these.
 - Tradeline CLV: the summaries SQL, the BG/NBD + Gamma-Gamma fits, the predictions UPDATE.
 - pandas RFM (peer): the orders read with pandas.read_sql, then the same definitions in pandas.
 - lifetimes (peer): BetaGeoFitter + GammaGammaFitter on the same summaries as Tradeline's fit.
@@ -20,7 +22,7 @@ import multiprocessing
 import resource
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from bench.harness import append_to_benchmarks, load_average, machine_line, utc_
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_segments"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+NEXT_DAY = timedelta(days=1)
 PEER_TIMEOUT_S = 900
 
 
@@ -106,12 +109,16 @@ def generate(url: str, customers: int, orders: int) -> int:
 
 
 def reset_scores(url: str) -> int:
-    """Forget what a previous run computed (scores, transitions, runs, timeline), keep the data."""
+    """Forget what previous runs computed (scores, transitions, segments, runs, timeline), keep the data."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        for table in ("segments_transition", "segments_score", "segments_run"):
-            conn.execute(f"DELETE FROM {table}")
+        # Everything the analytics derived (and the benchmark's rule segments); TRUNCATE, not DELETE, so
+        # the score table starts as a first run finds it: empty pages, no dead rows.
+        conn.execute(
+            "TRUNCATE segments_member_event, segments_member, segments_segment, segments_transition, "
+            "segments_score, segments_run CASCADE"
+        )
         conn.execute("DELETE FROM crm_timeline_event WHERE kind = 'segment.changed'")
         conn.execute("VACUUM ANALYZE")
         return conn.execute("SELECT id FROM app_shop WHERE domain = 'bench.myshopify.com'").fetchone()[0]
@@ -121,28 +128,72 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _tradeline(url: str, shop_id: int, out: Any) -> None:
+# Rule-based segments the benchmark materialises after RFM (set-based, as the nightly run does).
+RULE_SEGMENTS = {
+    "Champions": {"conditions": [{"field": "rfm_segment", "op": "in", "value": ["champions"]}]},
+    "Big spenders at risk": {
+        "match": "all",
+        "conditions": [
+            {"field": "rfm_segment", "op": "in", "value": ["at_risk", "cant_lose_them"]},
+            {"field": "m_score", "op": "gte", "value": 4},
+        ],
+    },
+}
+
+
+def _rfm_and_segments(
+    uow: Any, shop_id: int, as_of: datetime, figures: dict[str, float], prefix: str
+) -> None:
+    """One run's RFM for customers and companies, then every rule segment; timed into `figures`."""
+    from segments import membership, rfm
+    from segments.models import RunKind, SegmentRun, Subject
+
+    run = SegmentRun(shop_id=shop_id, kind=RunKind.FULL, as_of=as_of)
+    uow.session.add(run)
+    uow.commit()
+    started = time.perf_counter()
+    for subject in (Subject.CUSTOMER, Subject.COMPANY):
+        t0 = time.perf_counter()
+        outcome = rfm.compute_rfm(
+            uow.session, shop_id=shop_id, run_id=run.id, currency="USD", as_of=as_of, subject=subject
+        )
+        uow.commit()
+        figures[f"{prefix}rfm_{subject.value}_s"] = time.perf_counter() - t0
+        figures[f"{prefix}rfm_{subject.value}_scored"] = outcome.scored
+        figures[f"{prefix}rfm_{subject.value}_written"] = outcome.entered + outcome.moved + outcome.left
+    figures[f"{prefix}rfm_total_s"] = time.perf_counter() - started
+    t0 = time.perf_counter()
+    outcomes = membership.materialise_all(uow, shop_id=shop_id, now=as_of)
+    figures[f"{prefix}segments_s"] = time.perf_counter() - t0
+    figures[f"{prefix}segment_members"] = sum(o.members for o in outcomes)
+    figures[f"{prefix}total_s"] = time.perf_counter() - started
+
+
+def _create_rule_segments(uow: Any, shop_id: int) -> None:
+    from segments import definitions
+
+    for name, definition in RULE_SEGMENTS.items():
+        definitions.create_segment(uow, shop_id=shop_id, name=name, subject="customer", definition=definition)
+    uow.commit()
+
+
+def _tradeline(url: str, shop_id: int, only_rfm: bool, out: Any) -> None:
     import app.model_registry  # noqa: F401  (every table, for the ORM's foreign keys)
     from app.db import Database
-    from segments import clv, clv_scoring, rfm
-    from segments.models import RunKind, SegmentRun, Subject
+    from segments import clv, clv_scoring
+    from segments.models import Subject
 
     db = Database(_psycopg_url(url))
     figures: dict[str, float] = {}
     with db.unit_of_work() as uow:
-        run = SegmentRun(shop_id=shop_id, kind=RunKind.FULL, as_of=AS_OF)
-        uow.session.add(run)
-        uow.commit()
-        started = time.perf_counter()
-        for subject in (Subject.CUSTOMER, Subject.COMPANY):
-            t0 = time.perf_counter()
-            outcome = rfm.compute_rfm(
-                uow.session, shop_id=shop_id, run_id=run.id, currency="USD", as_of=AS_OF, subject=subject
-            )
-            uow.commit()
-            figures[f"rfm_{subject.value}_s"] = time.perf_counter() - t0
-            figures[f"rfm_{subject.value}_scored"] = outcome.scored
-        figures["rfm_total_s"] = time.perf_counter() - started
+        _create_rule_segments(uow, shop_id)
+        _rfm_and_segments(uow, shop_id, AS_OF, figures, "")
+        # The nightly run of the next day: every recency moves, so every score row is rewritten.
+        _rfm_and_segments(uow, shop_id, AS_OF + NEXT_DAY, figures, "next_")
+        if only_rfm:
+            figures["peak_rss_mb"] = _peak_rss_mb()
+            out.put(figures)
+            return
         t0 = time.perf_counter()
         summaries = clv_scoring.load_summaries(
             uow.session, Subject.CUSTOMER, shop_id=shop_id, currency="USD", as_of=AS_OF
@@ -247,6 +298,43 @@ def _in_child(target: Any, *args: Any, timeout: float = 3600) -> dict[str, Any] 
             process.kill()
 
 
+def _rfm_lines(ours: dict[str, Any], pandas_rfm: dict[str, Any] | None) -> list[str]:
+    lines = []
+    rfm_s = ours["rfm_customer_s"]
+    if pandas_rfm:
+        read_s, compute_s = pandas_rfm["load_s"], pandas_rfm["compute_s"]
+        lines.append(
+            f"| RFM, customers ({ours['rfm_customer_scored']:,.0f} scored, first run) | {rfm_s:.1f} s | "
+            f"pandas {read_s + compute_s:.1f} s (read {read_s:.1f} + compute {compute_s:.1f}) | "
+            f"{(read_s + compute_s) / rfm_s:.1f}x | |"
+        )
+    for prefix, label in (("", "first run of the shop"), ("next_", "the next day's run")):
+        written = ours[f"{prefix}rfm_customer_written"] + ours[f"{prefix}rfm_company_written"]
+        lines.append(
+            f"| RFM + segments, {label}: RFM of customers and companies {ours[f'{prefix}rfm_total_s']:.1f} s "
+            f"({written:,.0f} transitions), {len(RULE_SEGMENTS)} rule segments "
+            f"{ours[f'{prefix}segments_s']:.1f} s ({ours[f'{prefix}segment_members']:,.0f} members) | "
+            f"{ours[f'{prefix}total_s']:.1f} s | | | <= 30 s |"
+        )
+    return lines
+
+
+def _clv_lines(ours: dict[str, Any], peer_fit: dict[str, Any] | None) -> list[str]:
+    fit_peer = (
+        f"lifetimes {peer_fit['fit_s']:.1f} s"
+        if peer_fit
+        else f"lifetimes did not finish in {PEER_TIMEOUT_S} s"
+    )
+    ratio = f"{peer_fit['fit_s'] / ours['clv_fit_s']:.0f}x" if peer_fit else "n/a"
+    return [
+        f"| BG/NBD + Gamma-Gamma fit ({ours['clv_customers']:,.0f} customers) | {ours['clv_fit_s']:.2f} s | "
+        f"{fit_peer} | {ratio} | <= 10 s |",
+        f"| CLV summaries SQL | {ours['clv_summaries_sql_s']:.1f} s | | | |",
+        f"| CLV step in all (summaries, fits, predictions written, backtest) | "
+        f"{ours['clv_score_all_s']:.1f} s | | | |",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -254,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--append", action="store_true", help="append the section to BENCHMARKS.md")
     parser.add_argument("--reuse", action="store_true", help="keep the data a previous run generated")
+    parser.add_argument("--only-rfm", action="store_true", help="only RFM + segments: no CLV, no peers")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     if args.reuse:
@@ -262,51 +351,31 @@ def main(argv: list[str] | None = None) -> int:
         recreate_database(args.database_url)
         shop_id = generate(args.database_url, args.customers, args.orders)
     generate_s = time.perf_counter() - t0
-    ours = _in_child(_tradeline, args.database_url, shop_id)
-    pandas_rfm = _in_child(_pandas, args.database_url, shop_id)
-    peer_fit = _in_child(_lifetimes, args.database_url, timeout=PEER_TIMEOUT_S)
+    ours = _in_child(_tradeline, args.database_url, shop_id, args.only_rfm)
+    pandas_rfm = None if args.only_rfm else _in_child(_pandas, args.database_url, shop_id)
+    peer_fit = None if args.only_rfm else _in_child(_lifetimes, args.database_url, timeout=PEER_TIMEOUT_S)
     if ours is None:
         print("the Tradeline run failed", file=sys.stderr)
         return 1
+    command = f"python -m bench.segments --customers {args.customers} --orders {args.orders}"
     lines = [
         f"## Segments: RFM and CLV on {args.customers:,} customers / {args.orders:,} orders ({utc_stamp()})",
         "",
         f"Machine: {machine_line()}; PostgreSQL on 127.0.0.1. Load average: {load_average()}.  ",
-        f"Command: `python -m bench.segments --customers {args.customers} --orders {args.orders}`; "
+        f"Command: `{command}{' --reuse' if args.reuse else ''}{' --only-rfm' if args.only_rfm else ''}`; "
         f"data generated in PostgreSQL in {generate_s:.0f} s (not timed below).",
         "",
         "| step | Tradeline | peer | ratio (peer / Tradeline) | target |",
         "| --- | ---: | ---: | ---: | --- |",
+        *_rfm_lines(ours, pandas_rfm),
+        *([] if args.only_rfm else _clv_lines(ours, peer_fit)),
     ]
-    rfm_s = ours["rfm_customer_s"]
-    if pandas_rfm:
-        peer_total = pandas_rfm["load_s"] + pandas_rfm["compute_s"]
-        lines.append(
-            f"| RFM, customers ({ours['rfm_customer_scored']:,.0f} scored) | {rfm_s:.1f} s | pandas "
-            f"{peer_total:.1f} s (read {pandas_rfm['load_s']:.1f} + compute {pandas_rfm['compute_s']:.1f}) | "
-            f"{peer_total / rfm_s:.1f}x | |"
-        )
-    lines.append(
-        f"| RFM + segments, customers and companies (incl. transitions, timeline, upsert) | "
-        f"{ours['rfm_total_s']:.1f} s | | | <= 30 s |"
-    )
-    fit_peer = (
-        f"lifetimes {peer_fit['fit_s']:.1f} s"
-        if peer_fit
-        else f"lifetimes did not finish in {PEER_TIMEOUT_S} s"
-    )
-    ratio = f"{peer_fit['fit_s'] / ours['clv_fit_s']:.0f}x" if peer_fit else "n/a"
     peers_rss = ", ".join(
         f"{name} {figures['peak_rss_mb']:.0f} MB"
         for name, figures in (("pandas", pandas_rfm), ("lifetimes", peer_fit))
         if figures
     )
     lines += [
-        f"| BG/NBD + Gamma-Gamma fit ({ours['clv_customers']:,.0f} customers) | {ours['clv_fit_s']:.2f} s | "
-        f"{fit_peer} | {ratio} | <= 10 s |",
-        f"| CLV summaries SQL | {ours['clv_summaries_sql_s']:.1f} s | | | |",
-        f"| CLV step in all (summaries, fits, predictions written, backtest) | "
-        f"{ours['clv_score_all_s']:.1f} s | | | |",
         f"| peak RSS of the process | {ours['peak_rss_mb']:.0f} MB | {peers_rss} | | <= 1 GB |",
         "",
         "PostgreSQL's own memory is not in these RSS figures (it runs as its own server).",

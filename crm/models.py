@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -42,6 +43,8 @@ from app.db import Base, UTCDateTime, utcnow
 MONEY = Numeric(18, 4)
 # JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere.
 JSON_DOC = JSON().with_variant(JSONB(), "postgresql")
+# The analytics' counted-order rule (segments/counted.py `counted_where("")`; a test keeps them equal).
+COUNTED_ORDER = "cancelled_at IS NULL AND deleted_at IS NULL AND NOT test AND processed_at IS NOT NULL"
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -368,6 +371,16 @@ class CrmOrder(ShopifyMirror, Base):
         Index("ix_crm_order_customer_id", "customer_id"),
         Index("ix_crm_order_company_id", "company_id"),
         Index("ix_crm_order_company_location_id", "company_location_id"),
+        # The analytics' counted orders per customer (segments/counted.py), read without the table.
+        Index(
+            "ix_crm_order_counted_customer",
+            "shop_id",
+            "customer_id",
+            "processed_at",
+            postgresql_include=["company_id", "currency", "current_total_price", "total_price"],
+            postgresql_where=text(COUNTED_ORDER),
+            sqlite_where=text(COUNTED_ORDER),
+        ),
     )
 
     name: Mapped[str | None] = mapped_column(String(64), comment="e.g. '#1001'")

@@ -1,6 +1,6 @@
 """Historic and predicted CLV and churn risk for every customer and company of a shop.
 
-The summaries BG/NBD needs come from one set-based SQL pass over counted orders (the RFM rules):
+The summaries BG/NBD needs come from one set-based SQL pass over counted orders (segments/counted.py):
 purchases are counted per day (two orders on one day are one purchase occasion), in days:
 - frequency x = purchase days after the first; recency t_x = last purchase day - first;
   age T = as_of - first purchase day (whole days, from whole seconds);
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.db import UTCDateTime
 from segments import clv
+from segments.counted import counted_where, shop_money
 from segments.models import Subject
 from segments.rfm import KINDS, SECONDS_PER_DAY, epoch_seconds, use_analytics_memory
 
@@ -67,12 +68,10 @@ def load_summaries(
             f"""
             WITH days AS (
                 SELECT o.{kind.key} AS subject_id, {day} AS day,
-                       SUM(CASE WHEN o.currency = :currency
-                                THEN COALESCE(o.current_total_price, o.total_price, 0) ELSE 0 END) AS spend
+                       SUM({shop_money("o", otherwise="0")}) AS spend
                 FROM crm_order o
-                WHERE o.shop_id = :shop_id AND o.{kind.key} IS NOT NULL
-                  AND o.cancelled_at IS NULL AND o.deleted_at IS NULL AND o.test = :false
-                  AND o.processed_at IS NOT NULL AND o.processed_at <= :as_of
+                WHERE o.shop_id = :shop_id AND o.{kind.key} IS NOT NULL AND {counted_where("o")}
+                  AND o.processed_at <= :as_of
                 GROUP BY o.{kind.key}, {day}
             ), numbered AS (
                 SELECT days.*, ROW_NUMBER() OVER (PARTITION BY subject_id ORDER BY day) AS occasion
@@ -85,7 +84,7 @@ def load_summaries(
             ORDER BY subject_id
             """
         ).bindparams(bindparam("as_of", type_=UTCDateTime)),
-        {"shop_id": shop_id, "currency": currency, "as_of": as_of, "false": False},
+        {"shop_id": shop_id, "currency": currency, "as_of": as_of},
         execution_options={"yield_per": FETCH_ROWS},
     )
     # Streamed in partitions into float arrays: a million customers never become a million Row objects.

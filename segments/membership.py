@@ -13,18 +13,42 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
 
 from app.db import UnitOfWork, UTCDateTime, utcnow
 from segments import rules
 from segments.definitions import get_segment
 from segments.models import MemberChange, Segment, SegmentMember, SegmentMemberEvent, SegmentScore, Subject
+from segments.rfm import use_analytics_memory
 from segments.segment_sql import COMPANY, CUSTOMER, members_query
 
 MEMBER = SegmentMember.__table__
 EVENT = SegmentMemberEvent.__table__
 SCORE = SegmentScore.__table__
 CLOCK_OPERATORS = frozenset({"within_last_days", "not_within_last_days"})
+# The subjects entering (then leaving) the segment being materialised; see `_stage`.
+STAGED = Table(
+    "segments_staged_members",
+    MetaData(),
+    Column("subject_id", Integer, primary_key=True),
+    prefixes=["TEMPORARY"],
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,38 @@ def _changed_since(subject: Subject, shop_id: int, since: datetime) -> Any:
     return rows.union(scores)
 
 
+def _stage(session: Session, subjects: Select[Any]) -> int:
+    """Fill the temporary table STAGED with these subject ids; how many.
+
+    Who enters or leaves is written down before anything changes: the statements that then write
+    members and events read this table, never the member table they change (PostgreSQL would plan a
+    read of a table that is being filled from statistics of the table before, at worst rescanning it
+    for every row), and the rule is evaluated once, not once per statement.
+    """
+    STAGED.drop(session.connection(), checkfirst=True)
+    STAGED.create(session.connection())
+    session.execute(insert(STAGED).from_select(["subject_id"], subjects))
+    return int(session.scalar(select(func.count()).select_from(STAGED)) or 0)
+
+
+def _record(
+    session: Session, shop_id: int, segment_id: int, key_name: str, change: MemberChange, at: datetime
+) -> None:
+    """One member event per staged subject."""
+    session.execute(
+        insert(EVENT).from_select(
+            ["shop_id", "segment_id", key_name, "change", "occurred_at"],
+            select(
+                literal(shop_id),
+                literal(segment_id),
+                STAGED.c.subject_id,
+                literal(change.value, type_=EVENT.c.change.type),
+                literal(at, type_=UTCDateTime()),
+            ),
+        )
+    )
+
+
 def materialise(
     uow: UnitOfWork, *, shop_id: int, segment_id: int, now: datetime | None = None, incremental: bool = False
 ) -> Outcome:
@@ -77,49 +133,27 @@ def materialise(
         matched = matched.where(matched.selected_columns.subject_id.in_(candidates))
         scope = member_key.in_(candidates)
     matched_ids = matched.subquery()
-    at = literal(now, type_=UTCDateTime())
-
-    def change(value: MemberChange) -> Any:
-        return literal(value.value, type_=EVENT.c.change.type)
-
-    is_member = exists().where(MEMBER.c.segment_id == segment.id, member_key == matched_ids.c.subject_id)
-    newcomers = select(matched_ids.c.subject_id).where(~is_member)
     session = uow.session
-    # Counted before writing: INSERT .. SELECT reports no reliable rowcount through psycopg.
-    entered = session.scalar(select(func.count()).select_from(newcomers.subquery()))
-    session.execute(
-        insert(EVENT).from_select(
-            ["shop_id", "segment_id", key_name, "change", "occurred_at"],
-            select(
-                literal(shop_id),
-                literal(segment.id),
-                newcomers.subquery().c.subject_id,
-                change(MemberChange.ENTERED),
-                at,
-            ),
-        )
-    )
+    use_analytics_memory(session)
+    is_member = exists().where(MEMBER.c.segment_id == segment.id, member_key == matched_ids.c.subject_id)
+    entered = _stage(session, select(matched_ids.c.subject_id).where(~is_member))
+    _record(session, shop_id, segment.id, key_name, MemberChange.ENTERED, now)
     session.execute(
         insert(MEMBER).from_select(
             ["shop_id", "segment_id", key_name, "entered_at"],
-            select(literal(shop_id), literal(segment.id), matched_ids.c.subject_id, at).where(~is_member),
-        )
-    )
-    leaving = and_(
-        MEMBER.c.segment_id == segment.id,
-        member_key.not_in(select(matched_ids.c.subject_id)),
-        *([scope] if scope is not None else []),
-    )
-    exited = session.scalar(select(func.count()).select_from(MEMBER).where(leaving))
-    session.execute(
-        insert(EVENT).from_select(
-            ["shop_id", "segment_id", key_name, "change", "occurred_at"],
-            select(literal(shop_id), literal(segment.id), member_key, change(MemberChange.EXITED), at).where(
-                leaving
+            select(
+                literal(shop_id), literal(segment.id), STAGED.c.subject_id, literal(now, type_=UTCDateTime())
             ),
         )
     )
-    session.execute(delete(MEMBER).where(leaving))
+    still_matched = exists().where(matched_ids.c.subject_id == member_key)
+    leaving = [MEMBER.c.segment_id == segment.id, ~still_matched, *([scope] if scope is not None else [])]
+    exited = _stage(session, select(member_key).where(*leaving))
+    _record(session, shop_id, segment.id, key_name, MemberChange.EXITED, now)
+    session.execute(
+        delete(MEMBER).where(MEMBER.c.segment_id == segment.id, member_key.in_(select(STAGED.c.subject_id)))
+    )
+    STAGED.drop(session.connection())
     members = session.scalar(
         select(func.count()).select_from(MEMBER).where(MEMBER.c.segment_id == segment.id)
     )

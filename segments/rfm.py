@@ -1,7 +1,8 @@
 """RFM scores and the 11 named segments, computed for a whole shop in set-based SQL.
 
 Definitions (docs/segments.md shows them to merchants):
-- Counted orders: not cancelled, not deleted, not test, with a processed date up to `as_of`.
+- Counted orders (segments/counted.py): not cancelled, not deleted, not test, with a processed date
+  up to `as_of`.
 - Recency: whole days from the last counted order to `as_of` (whole seconds, then integer days).
 - Frequency: the number of counted orders. Monetary: the sum of their current totals (after
   refunds and edits) in the shop's currency; orders recorded in another currency count towards
@@ -17,6 +18,8 @@ SQLite >= 3.25); nothing loops over customers in Python.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +27,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from app.db import UTCDateTime
+from segments.counted import counted_where, shop_money
 from segments.models import RfmSegment, Subject
 
 S = RfmSegment
@@ -54,12 +58,38 @@ NEW_TABLE = "segments_rfm_new"
 # Sorts and hashes of a shop's whole order history: with PostgreSQL's default 4 MB they spill to disk.
 ANALYTICS_WORK_MEM = "256MB"
 SECONDS_PER_DAY = 86400
+# The customer totals read the partial index ix_crm_order_counted_customer (migration 0013) in customer
+# order and group as they go: no hash table of a million sums, no pass over other shops' orders.
+# PostgreSQL underestimates the number of customers and would otherwise hash every order of the table;
+# without hashing, the index's order is the cheapest way to group.
+ORDERED_SCAN = {"enable_hashagg": "off"}
 
 
 def use_analytics_memory(session: Session) -> None:
-    """Let this transaction's sorts run in memory (PostgreSQL; SET LOCAL ends with the transaction)."""
+    """Let this transaction's sorts run in memory (PostgreSQL; SET LOCAL ends with the transaction).
+
+    JIT compilation is off as well: it spent seconds compiling the whole-shop statements (their cost
+    estimates are far above the JIT thresholds) that then run in about that time without it.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SET LOCAL work_mem = '{ANALYTICS_WORK_MEM}'"))
+        session.execute(text("SET LOCAL jit = off"))
+
+
+@contextmanager
+def _planner(session: Session, settings: dict[str, str]) -> Iterator[None]:
+    """PostgreSQL planner settings for the statements inside, restored after them."""
+    if not settings or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    previous = {
+        name: session.execute(text(f"SELECT current_setting('{name}')")).scalar_one() for name in settings
+    }
+    for name, value in settings.items():
+        session.execute(text(f"SET LOCAL {name} = {value}"))
+    yield  # on an error the transaction is rolled back, and SET LOCAL with it
+    for name, value in previous.items():
+        session.execute(text(f"SET LOCAL {name} = {value}"))
 
 
 def segment_for(r_score: int, f_score: int) -> RfmSegment:
@@ -85,11 +115,12 @@ class _Kind:
     key: str  # crm_order column and segments_score column naming the subject
     other: str  # the other id column (NULL for this kind)
     timeline_type: str  # crm_timeline_event.subject_type value
+    ordered_scan: bool  # an index covers the totals (ORDERED_SCAN); companies' orders are few, hashed
 
 
 KINDS = {
-    Subject.CUSTOMER: _Kind(Subject.CUSTOMER, "customer_id", "company_id", "customer"),
-    Subject.COMPANY: _Kind(Subject.COMPANY, "company_id", "customer_id", "company"),
+    Subject.CUSTOMER: _Kind(Subject.CUSTOMER, "customer_id", "company_id", "customer", True),
+    Subject.COMPANY: _Kind(Subject.COMPANY, "company_id", "customer_id", "company", False),
 }
 
 
@@ -99,13 +130,15 @@ def _score(rank: str) -> str:
     return f"CASE WHEN n = 1 THEN 3 WHEN {step} >= 4 THEN 5 ELSE 1 + {step} END"
 
 
-def _segment_case() -> str:
-    whens = " ".join(
-        f"WHEN r_score = {r} AND f_score = {f} THEN '{segment.value}'"
+def _segment_case(alias: str) -> str:
+    """The R x F map as nested simple CASEs: each score is evaluated once per row, not once per cell."""
+    rows = " ".join(
+        f"WHEN {r} THEN CASE {alias}.f_score "
+        + " ".join(f"WHEN {f} THEN '{segment.value}'" for f, segment in row.items())
+        + " END"
         for r, row in SEGMENT_MAP.items()
-        for f, segment in row.items()
     )
-    return f"CASE {whens} END"
+    return f"CASE {alias}.r_score {rows} END"
 
 
 def _sql_string(value: str) -> str:
@@ -129,9 +162,16 @@ def _as_enum(dialect: str, expression: str, type_name: str) -> str:
 
 
 def _build_new_scores(session: Session, kind: _Kind, *, shop_id: int, currency: str, as_of: datetime) -> int:
+    """The temporary table of every subject's new figures, with its score row's id and segment if any.
+
+    Stored in subject order, so that the rows written from it reach the indexes and the foreign-key
+    checks of crm_customer in key order (appending to the indexes' last pages rather than touching
+    pages at random).
+    """
     dialect = session.get_bind().dialect.name
     elapsed = f"{epoch_seconds(dialect, ':as_of')} - {epoch_seconds(dialect, 'last_order_at')}"
     days = f"({elapsed}) / {SECONDS_PER_DAY}"
+    segment = _as_enum(dialect, _segment_case("n"), "segments_rfm_segment")
     session.execute(text(f"DROP TABLE IF EXISTS {NEW_TABLE}"))
     statement = text(
         f"""
@@ -139,15 +179,12 @@ def _build_new_scores(session: Session, kind: _Kind, *, shop_id: int, currency: 
         WITH totals AS (
             SELECT o.{kind.key} AS subject_id,
                    COUNT(*) AS frequency,
-                   COALESCE(SUM(CASE WHEN o.currency = :currency
-                                     THEN COALESCE(o.current_total_price, o.total_price, 0) END), 0)
-                       AS monetary,
+                   COALESCE(SUM({shop_money("o")}), 0) AS monetary,
                    MIN(o.processed_at) AS first_order_at,
                    MAX(o.processed_at) AS last_order_at
             FROM crm_order o
-            WHERE o.shop_id = :shop_id AND o.{kind.key} IS NOT NULL
-              AND o.cancelled_at IS NULL AND o.deleted_at IS NULL AND o.test = :false
-              AND o.processed_at IS NOT NULL AND o.processed_at <= :as_of
+            WHERE o.shop_id = :shop_id AND o.{kind.key} IS NOT NULL AND {counted_where("o")}
+              AND o.processed_at <= :as_of
             GROUP BY o.{kind.key}
         ), aged AS (
             SELECT totals.*, {days} AS recency_days FROM totals
@@ -163,36 +200,41 @@ def _build_new_scores(session: Session, kind: _Kind, *, shop_id: int, currency: 
                    {_score("m_rank")} AS m_score
             FROM ranked
         )
-        SELECT subject_id, frequency, monetary, first_order_at, last_order_at, recency_days,
-               r_score, f_score, m_score, {_segment_case()} AS rfm_segment
-        FROM scored
+        SELECT n.subject_id, n.frequency, n.monetary, n.first_order_at, n.last_order_at, n.recency_days,
+               n.r_score, n.f_score, n.m_score, {segment} AS rfm_segment,
+               s.id AS score_id, s.rfm_segment AS previous_segment
+        FROM scored n
+        LEFT JOIN segments_score s ON s.shop_id = :shop_id AND s.{kind.key} = n.subject_id
+        ORDER BY n.subject_id
         """
     ).bindparams(bindparam("as_of", type_=UTCDateTime))
-    session.execute(statement, {"shop_id": shop_id, "currency": currency, "as_of": as_of, "false": False})
+    with _planner(session, ORDERED_SCAN if kind.ordered_scan else {}):
+        session.execute(statement, {"shop_id": shop_id, "currency": currency, "as_of": as_of})
+    if dialect == "postgresql":
+        session.execute(text(f"ANALYZE {NEW_TABLE}"))  # temporary tables get no statistics otherwise
     return int(session.execute(text(f"SELECT COUNT(*) FROM {NEW_TABLE}")).scalar_one())
 
 
 def _record_transitions(
     session: Session, kind: _Kind, *, shop_id: int, run_id: int, as_of: datetime
 ) -> tuple[int, int, int]:
+    """Who entered (first scored), moved, or left (no counted order any more): one row each."""
     dialect = session.get_bind().dialect.name
-    new_segment = _as_enum(dialect, "n.rfm_segment", "segments_rfm_segment")
     subject = _as_enum(dialect, f"'{kind.subject.value}'", "segments_subject")
     params = {"shop_id": shop_id, "run_id": run_id, "as_of": as_of}
     as_of_param = bindparam("as_of", type_=UTCDateTime)
-    entered_or_moved = session.execute(
+    session.execute(
         text(
             f"""
             INSERT INTO segments_transition
                 (shop_id, run_id, subject, {kind.key}, {kind.other}, from_segment, to_segment, occurred_at)
-            SELECT :shop_id, :run_id, {subject}, n.subject_id, NULL, s.rfm_segment, {new_segment}, :as_of
+            SELECT :shop_id, :run_id, {subject}, n.subject_id, NULL, n.previous_segment, n.rfm_segment, :as_of
             FROM {NEW_TABLE} n
-            LEFT JOIN segments_score s ON s.shop_id = :shop_id AND s.{kind.key} = n.subject_id
-            WHERE s.id IS NULL OR s.rfm_segment <> {new_segment}
+            WHERE n.score_id IS NULL OR n.previous_segment <> n.rfm_segment
             """
         ).bindparams(as_of_param),
         params,
-    ).rowcount
+    )
     left = session.execute(
         text(
             f"""
@@ -206,16 +248,14 @@ def _record_transitions(
         ).bindparams(as_of_param),
         params,
     ).rowcount
-    entered = int(
-        session.execute(
-            text(
-                f"SELECT COUNT(*) FROM segments_transition WHERE run_id = :run_id AND subject = {subject} "
-                f"AND from_segment IS NULL AND to_segment IS NOT NULL"
-            ),
-            {"run_id": run_id},
-        ).scalar_one()
-    )
-    return entered, entered_or_moved - entered, left
+    entered, moved = session.execute(
+        text(
+            "SELECT COALESCE(SUM(CASE WHEN score_id IS NULL THEN 1 ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN previous_segment <> rfm_segment THEN 1 ELSE 0 END), 0)"
+            f" FROM {NEW_TABLE}"
+        )
+    ).one()
+    return int(entered), int(moved), left
 
 
 def _write_timeline(session: Session, kind: _Kind, *, shop_id: int, run_id: int) -> None:
@@ -248,10 +288,35 @@ def json_array(dialect: str) -> str:
     return f"{function}({cast.format('t.from_segment')}, {cast.format('t.to_segment')})"
 
 
-def _upsert_scores(session: Session, kind: _Kind, *, shop_id: int, currency: str, as_of: datetime) -> None:
+# The figures of a score row; a row whose figures did not change is not rewritten.
+FIGURES = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "currency",
+    "first_order_at",
+    "last_order_at",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+)
+
+
+def _is_distinct(dialect: str, left: str, right: str) -> str:
+    return f"{left} IS DISTINCT FROM {right}" if dialect == "postgresql" else f"{left} IS NOT {right}"
+
+
+def _write_scores(session: Session, kind: _Kind, *, shop_id: int, currency: str, as_of: datetime) -> None:
+    """Drop the scores of subjects without counted orders, rewrite the changed ones, add the new ones.
+
+    Unchanged rows keep their `rfm_computed_at` (their figures are the same at this run's time): a run
+    minutes after another rewrites only the few customers whose figures moved.
+    """
     dialect = session.get_bind().dialect.name
-    subject = _as_enum(dialect, f"'{kind.subject.value}'", "segments_subject")
-    segment = _as_enum(dialect, "n.rfm_segment", "segments_rfm_segment")
+    new_values = {name: f"n.{name}" for name in FIGURES} | {"currency": ":currency"}
+    params = {"shop_id": shop_id, "currency": currency, "as_of": as_of}
+    as_of_param = bindparam("as_of", type_=UTCDateTime)
     session.execute(
         text(
             f"""
@@ -262,25 +327,31 @@ def _upsert_scores(session: Session, kind: _Kind, *, shop_id: int, currency: str
         ),
         {"shop_id": shop_id},
     )
+    changed = " OR ".join(
+        _is_distinct(dialect, f"segments_score.{name}", new_values[name]) for name in FIGURES
+    )
+    assignments = ", ".join(f"{name} = {new_values[name]}" for name in FIGURES)
+    session.execute(
+        text(
+            f"""
+            UPDATE segments_score SET {assignments}, rfm_computed_at = :as_of
+            FROM {NEW_TABLE} n
+            WHERE segments_score.id = n.score_id AND ({changed})
+            """
+        ).bindparams(as_of_param),
+        params,
+    )
+    subject = _as_enum(dialect, f"'{kind.subject.value}'", "segments_subject")
     session.execute(
         text(
             f"""
             INSERT INTO segments_score
-                (shop_id, subject, {kind.key}, {kind.other}, recency_days, frequency, monetary, currency,
-                 first_order_at, last_order_at, r_score, f_score, m_score, rfm_segment, rfm_computed_at)
-            SELECT :shop_id, {subject}, n.subject_id, NULL, n.recency_days, n.frequency, n.monetary,
-                   :currency,
-                   n.first_order_at, n.last_order_at, n.r_score, n.f_score, n.m_score, {segment}, :as_of
-            FROM {NEW_TABLE} n WHERE 1 = 1
-            ON CONFLICT (shop_id, {kind.key}) DO UPDATE SET
-                recency_days = excluded.recency_days, frequency = excluded.frequency,
-                monetary = excluded.monetary, currency = excluded.currency,
-                first_order_at = excluded.first_order_at, last_order_at = excluded.last_order_at,
-                r_score = excluded.r_score, f_score = excluded.f_score, m_score = excluded.m_score,
-                rfm_segment = excluded.rfm_segment, rfm_computed_at = excluded.rfm_computed_at
+                (shop_id, subject, {kind.key}, {kind.other}, {", ".join(FIGURES)}, rfm_computed_at)
+            SELECT :shop_id, {subject}, n.subject_id, NULL, {", ".join(new_values.values())}, :as_of
+            FROM {NEW_TABLE} n WHERE n.score_id IS NULL
             """
-        ).bindparams(bindparam("as_of", type_=UTCDateTime)),
-        {"shop_id": shop_id, "currency": currency, "as_of": as_of},
+        ).bindparams(as_of_param),
+        params,
     )
 
 
@@ -302,13 +373,15 @@ def compute_rfm(
     """Score every customer (or company) of the shop with counted orders, record moves, drop the rest."""
     kind = KINDS[subject]
     use_analytics_memory(session)
-    try:
-        scored = _build_new_scores(session, kind, shop_id=shop_id, currency=currency, as_of=as_of)
-        entered, moved, left = _record_transitions(session, kind, shop_id=shop_id, run_id=run_id, as_of=as_of)
-        _write_timeline(session, kind, shop_id=shop_id, run_id=run_id)
-        _upsert_scores(session, kind, shop_id=shop_id, currency=currency, as_of=as_of)
-    finally:
-        session.execute(text(f"DROP TABLE IF EXISTS {NEW_TABLE}"))
+    # On an error the caller rolls back, and the temporary table (created in this transaction) with it.
+    scored = _build_new_scores(session, kind, shop_id=shop_id, currency=currency, as_of=as_of)
+    entered, moved, left = _record_transitions(session, kind, shop_id=shop_id, run_id=run_id, as_of=as_of)
+    _write_timeline(session, kind, shop_id=shop_id, run_id=run_id)
+    _write_scores(session, kind, shop_id=shop_id, currency=currency, as_of=as_of)
+    session.execute(text(f"DROP TABLE {NEW_TABLE}"))
+    if session.get_bind().dialect.name == "postgresql":
+        # A first run fills the table at once: the rule segments that read it next need its statistics.
+        session.execute(text("ANALYZE segments_score"))
     return RfmOutcome(
         subject=subject,
         scored=scored,

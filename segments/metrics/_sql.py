@@ -16,6 +16,7 @@ from sqlalchemy import Date, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
 from app.db import UTCDateTime
+from segments.counted import counted_where, order_value, shop_money
 from segments.metrics.period import Month
 from segments.rfm import epoch_seconds
 
@@ -43,7 +44,7 @@ class Scope:
 def counted_orders(scope: Scope) -> str:
     """CTE `counted`: the scope's counted orders before :horizon; `amount` only in the shop currency.
 
-    Counted = the RFM rule: not cancelled, not deleted, not test, with a processed date. A sales rep's
+    Counted = the rule of segments/counted.py (as RFM counts). A sales rep's
     orders are those of companies they manage, and of customers they manage when the company has no rep.
     """
     joins, filters = "", ""
@@ -57,12 +58,9 @@ def counted_orders(scope: Scope) -> str:
         filters += " AND LOWER(COALESCE(co.sales_rep_email, cu.sales_rep_email)) = :scope_rep"
     return f"""counted AS (
         SELECT o.id AS order_id, o.customer_id, o.processed_at, o.currency,
-               COALESCE(o.current_total_price, o.total_price, 0) AS value,
-               CASE WHEN o.currency = :currency THEN COALESCE(o.current_total_price, o.total_price, 0) END
-                   AS amount
+               {order_value("o")} AS value, {shop_money("o")} AS amount
         FROM crm_order o{joins}
-        WHERE o.shop_id = :shop_id AND o.cancelled_at IS NULL AND o.deleted_at IS NULL AND o.test = :false
-          AND o.processed_at IS NOT NULL AND o.processed_at < :horizon{filters}
+        WHERE o.shop_id = :shop_id AND {counted_where("o")} AND o.processed_at < :horizon{filters}
     )"""
 
 

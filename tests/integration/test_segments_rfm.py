@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.db import UnitOfWork
 from crm.models import CrmOrder, CrmTimelineEvent
@@ -17,7 +17,7 @@ from tests.crm_support import make_shop
 from tests.segments_support import AS_OF, generate_history
 
 
-def _pandas_rfm(uow: UnitOfWork, shop_id: int, key: str) -> pd.DataFrame:
+def _pandas_rfm(uow: UnitOfWork, shop_id: int, key: str, as_of: datetime = AS_OF) -> pd.DataFrame:
     """The same definitions, computed with pandas from the raw orders."""
     orders = pd.DataFrame(
         uow.session.execute(
@@ -33,7 +33,7 @@ def _pandas_rfm(uow: UnitOfWork, shop_id: int, key: str) -> pd.DataFrame:
         columns=["subject_id", "currency", "amount", "processed_at", "cancelled_at", "test"],
     )
     counted = orders[
-        orders.subject_id.notna() & orders.cancelled_at.isna() & ~orders.test & (orders.processed_at <= AS_OF)
+        orders.subject_id.notna() & orders.cancelled_at.isna() & ~orders.test & (orders.processed_at <= as_of)
     ].copy()
     counted["money"] = [
         a if c == "USD" else Decimal(0) for a, c in zip(counted.amount, counted.currency, strict=True)
@@ -41,7 +41,7 @@ def _pandas_rfm(uow: UnitOfWork, shop_id: int, key: str) -> pd.DataFrame:
     grouped = counted.groupby("subject_id").agg(
         frequency=("money", "size"), monetary=("money", "sum"), last=("processed_at", "max")
     )
-    as_of_seconds = int(AS_OF.timestamp())
+    as_of_seconds = int(as_of.timestamp())
     grouped["recency_days"] = [(as_of_seconds - int(t.timestamp())) // 86400 for t in grouped["last"]]
     n = len(grouped)
 
@@ -76,6 +76,21 @@ def _sql_rfm(
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
+def _expected(frame: pd.DataFrame) -> dict[int, tuple[int, int, Decimal, int, int, int, RfmSegment]]:
+    return {
+        int(subject_id): (
+            row.recency_days,
+            row.frequency,
+            Decimal(row.monetary),
+            row.r_score,
+            row.f_score,
+            row.m_score,
+            row.segment,
+        )
+        for subject_id, row in frame.iterrows()
+    }
+
+
 @pytest.mark.parametrize(
     ("key", "subject"), [("customer_id", Subject.CUSTOMER), ("company_id", Subject.COMPANY)]
 )
@@ -95,16 +110,7 @@ def test_rfm_sql_equals_an_independent_pandas_computation(
     actual = _sql_rfm(uow, shop_id, key)
     assert done.status is RunStatus.SUCCEEDED
     assert len(actual) == len(expected) > 30
-    for subject_id, row in expected.iterrows():
-        assert actual[int(subject_id)] == (
-            row.recency_days,
-            row.frequency,
-            Decimal(row.monetary),
-            row.r_score,
-            row.f_score,
-            row.m_score,
-            row.segment,
-        ), subject_id
+    assert actual == _expected(expected)
     assert done.stats[f"rfm_{subject.value}"]["scored"] == len(expected)
     assert sum(done.stats[f"rfm_{subject.value}"]["segments"].values()) == len(expected)
 
@@ -161,6 +167,54 @@ def test_a_second_run_records_moves_and_writes_them_on_the_timeline(uow: UnitOfW
     assert event.data == {"rfm_segment": [before[gone].value, None]}
     assert done.stats["rfm_customer"]["left"] == 1
     assert set(history.customer_ids) >= set(after)
+
+
+def test_a_rerun_rewrites_only_the_scores_whose_figures_changed(uow: UnitOfWork) -> None:
+    # given a shop scored once
+    shop_id = make_shop(uow)
+    generate_history(uow, shop_id, customers=400, seed=7)
+    uow.commit()
+    first = service.start_run(uow, shop_id=shop_id, kind=RunKind.RFM, as_of=AS_OF)
+    uow.commit()
+    service.execute_run(uow, shop_id=shop_id, run_id=first.id)
+    before = _sql_rfm(uow, shop_id, "customer_id")
+    # when it is scored again six hours later (recency moves on for the customers whose last order
+    # was at that time of day) after one customer's latest order was cancelled
+    changed_customer = uow.session.scalars(
+        select(CrmOrder.customer_id)
+        .where(CrmOrder.shop_id == shop_id, CrmOrder.cancelled_at.is_(None), CrmOrder.test.is_(False))
+        .group_by(CrmOrder.customer_id)
+        .having(func.count() > 3)
+        .limit(1)
+    ).one()
+    latest = uow.session.scalars(
+        select(CrmOrder)
+        .where(CrmOrder.customer_id == changed_customer)
+        .order_by(CrmOrder.processed_at.desc())
+    ).first()
+    assert latest is not None
+    latest.cancelled_at = AS_OF
+    uow.commit()
+    later = AS_OF + timedelta(hours=6)
+    second = service.start_run(uow, shop_id=shop_id, kind=RunKind.RFM, as_of=later)
+    uow.commit()
+    service.execute_run(uow, shop_id=shop_id, run_id=second.id)
+    # then every score equals pandas' at the later time
+    after = _sql_rfm(uow, shop_id, "customer_id")
+    assert after == _expected(_pandas_rfm(uow, shop_id, "customer_id", later))
+    # and exactly the rows whose figures changed were rewritten (their computation time moved)
+    computed = dict(
+        uow.session.execute(
+            select(SegmentScore.customer_id, SegmentScore.rfm_computed_at).where(
+                SegmentScore.shop_id == shop_id
+            )
+        ).all()
+    )
+    changed = {c for c in after if before.get(c) != after[c]}
+    assert changed_customer in changed
+    assert 0 < len(changed) < len(after)
+    assert {c for c, at in computed.items() if at == later} == changed
+    assert {c for c, at in computed.items() if at == AS_OF} == set(after) - changed
 
 
 def test_a_shop_without_orders_scores_nobody(uow: UnitOfWork) -> None:
