@@ -48,7 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     app.extensions["tradeline"] = Services(
         settings=settings,
-        db=Database(settings.DATABASE_URL),
+        db=Database(settings.DATABASE_URL, auth_cache_seconds=settings.API_AUTH_CACHE_SECONDS),
         cipher=TokenCipher(settings.TOKEN_ENCRYPTION_KEY),
     )
 

@@ -9,11 +9,13 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.db import DirectSelect, UnitOfWork, utcnow
+from app.auth_cache import watch
+from app.db import Database, DirectSelect, UnitOfWork, utcnow
 from app.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from app.models import ApiKey, Shop
 
@@ -56,6 +58,13 @@ _KEY_AND_SHOP_COLUMNS = DirectSelect(
     .join_from(_key_table, _shop_table, _shop_table.c.id == _key_table.c.shop_id)
     .where(_key_table.c.prefix == bindparam("prefix"))
 )
+
+
+# Where last_used_at is in a row of that statement.
+_LAST_USED_COLUMN = 2
+# Commits to keys and shops empty this process's key cache at once (other processes learn through
+# PostgreSQL notifications).
+watch(ApiKey, Shop)
 
 
 def key_digest(raw_key: str) -> str:
@@ -214,7 +223,30 @@ def authenticate_key(connection: Connection, raw_key: str) -> ApiCaller:
     it costs one statement, and no session, transaction of its own or ORM instances.
     """
     prefix = _key_prefix(raw_key)
-    row = _KEY_AND_SHOP_COLUMNS.first(connection, {"prefix": prefix})
+    return _check_key(raw_key, prefix, read_key(connection, prefix))
+
+
+def authenticate_cached(db: Database, raw_key: str) -> ApiCaller:
+    """`authenticate_key`, answered from `db.auth_cache` while nothing it read has changed.
+
+    On PostgreSQL a process reads a key once and then from memory until a key or shop changes
+    (app/auth_cache.py says how that is noticed); elsewhere it is `authenticate_key` on a read connection.
+    """
+    prefix = _key_prefix(raw_key)
+
+    def load() -> tuple[Any, ...] | None:
+        with db.read_connection() as connection:
+            return read_key(connection, prefix)
+
+    return _check_key(raw_key, prefix, db.auth_cache.lookup(prefix, load))
+
+
+def read_key(connection: Connection, prefix: str) -> tuple[Any, ...] | None:
+    """The columns `_check_key` needs for the key with this prefix and its shop, or None."""
+    return _KEY_AND_SHOP_COLUMNS.first(connection, {"prefix": prefix})
+
+
+def _check_key(raw_key: str, prefix: str, row: tuple[Any, ...] | None) -> ApiCaller:
     if row is None:
         raise Unauthorized(INVALID_KEY_DETAIL)
     key_id, digest, last_used_at, revoked_at, *shop_values = row
@@ -229,6 +261,14 @@ def authenticate_key(connection: Connection, raw_key: str) -> ApiCaller:
         shop_installed=shop.installed_at is not None and shop.uninstalled_at is None,
     )
     return ApiCaller(key_id=key_id, key_prefix=prefix, shop=shop, use_due=_use_due(last_used_at))
+
+
+def remember_key_use(db: Database, caller: ApiCaller) -> None:
+    """Record the caller's use (see `record_key_use`) and let this process's cache know it was recorded."""
+    with db.unit_of_work() as uow:
+        record_key_use(uow, key_id=caller.key_id)
+        uow.commit()
+    db.auth_cache.replace(caller.key_prefix, _LAST_USED_COLUMN, utcnow())
 
 
 def record_key_use(uow: UnitOfWork, *, key_id: int) -> bool:

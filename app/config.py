@@ -60,6 +60,9 @@ class Settings:
     # Reverse proxies in front of the app (load balancer, TLS terminator) whose X-Forwarded-* headers are
     # trusted: Shopify request verification needs the public https URL, not the proxy's internal one.
     PROXY_COUNT: int = 0
+    # How long a web process may answer an API key lookup from memory (PostgreSQL only; 0 turns it off).
+    # Changes to keys and shops empty it at once through PostgreSQL notifications: app/auth_cache.py.
+    API_AUTH_CACHE_SECONDS: int = 30
     # Local sign-in (development and demo only): production never enables it.
     LOCAL_SIGNIN: bool = True
     # Tests inject an httpx transport to fake Shopify at the HTTP boundary.

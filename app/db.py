@@ -17,6 +17,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
 
+from app.auth_cache import AuthCache
+
 log = logging.getLogger(__name__)
 
 # Stable constraint names, so Alembic diffs and batch migrations on SQLite name things the same way.
@@ -99,8 +101,10 @@ class Database:
     job), so no pooled connection is ever shared between processes.
     """
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, auth_cache_seconds: float = 0, **engine_kwargs: Any) -> None:
         self.url = url
+        # API key lookups kept in memory (PostgreSQL only; 0 turns it off): see app/auth_cache.py.
+        self.auth_cache = AuthCache(self, max_age=auth_cache_seconds)
         self._engine_kwargs = engine_kwargs
         self._engine: Engine | None = None
         self._pid: int | None = None
@@ -126,6 +130,11 @@ class Database:
         """Run every session on this connection, each commit a SAVEPOINT (for tests)."""
         self._bind = connection
         self._session_factory = None
+
+    @property
+    def bound(self) -> bool:
+        """Whether `bind_to` has put every session and read on one connection (tests)."""
+        return self._bind is not None
 
     def session(self) -> Session:
         if self._session_factory is None or (self._bind is None and self._pid != os.getpid()):
@@ -168,6 +177,7 @@ class Database:
             yield connection
 
     def dispose(self) -> None:
+        self.auth_cache.close()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

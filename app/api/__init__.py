@@ -12,7 +12,8 @@ and that calls `register_problem_handlers` on itself):
                         key_columns=(Customer.created_at, Customer.id), limit=args.limit, cursor=args.cursor)
         return list_response(page, serialize_customer)   # {"data": [...], "next_cursor": ...}
 
-- `api_key_required` checks the key on a read connection of its own; `current_api_shop()` is the key's
+- `api_key_required` checks the key on a read connection of its own, or from this process's memory
+  while no key or shop has changed since (app/auth_cache.py); `current_api_shop()` is the key's
   shop as it read it (plain values: id, currency, timezone, ...; no query). `request_uow()` is the
   request's unit of work, opened on first use and rolled back when the view returns unless the view
   commits it (writes do). Raise `app.errors` DomainErrors for refusals: they become problem+json with

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from app import services
-from app.apikeys import ApiCaller, ApiShop, authenticate_key, record_key_use
+from app.apikeys import ApiCaller, ApiShop, authenticate_cached, remember_key_use
 from app.db import UnitOfWork
 from app.errors import Unauthorized
 
@@ -55,17 +55,14 @@ def api_key_required(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         raw_key = bearer_token(request.headers.get("Authorization"))
         db = services().db
-        # A read on its own connection, outside any unit of work: on PostgreSQL one round trip, where a
-        # session would add BEGIN and ROLLBACK. Nothing is cached across requests, so a revoked key or an
-        # uninstalled shop is refused from the next request on.
-        with db.read_connection() as connection:
-            caller = authenticate_key(connection, raw_key)
+        # One statement on a read connection outside any unit of work (on PostgreSQL one round trip, where
+        # a session would add BEGIN and ROLLBACK), or none while this process's cache holds the key: a
+        # revoked key or an uninstalled shop empties that cache as it commits (app/auth_cache.py).
+        caller = authenticate_cached(db, raw_key)
         if caller.use_due:
             # At most once a minute per key, committed at once in a transaction of its own, so a failing
             # view keeps it (and on SQLite the write is its transaction's first statement).
-            with db.unit_of_work() as uow:
-                record_key_use(uow, key_id=caller.key_id)
-                uow.commit()
+            remember_key_use(db, caller)
         g.shop_id, g.api_key_id, g.api_caller = caller.shop.id, caller.key_id, caller
         try:
             return view(*args, **kwargs)

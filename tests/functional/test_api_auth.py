@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from app import services
+from app import apikeys, services
 from app.api import auth as api_auth
 from app.apikeys import create_api_key, revoke_api_key
 from app.models import ApiKey, Shop
@@ -182,15 +182,15 @@ def test_recording_use_survives_a_concurrent_writer(live_app, engine, monkeypatc
         key, plaintext = create_api_key(uow, shop_id=shop.id, name="ERP")
         uow.commit()
         shop_id, key_id = shop.id, key.id
-    authenticate_key = api_auth.authenticate_key
+    read_key = apikeys.read_key
 
-    def then_another_process_writes(connection, raw_key):
-        authenticated = authenticate_key(connection, raw_key)
+    def then_another_process_writes(connection, prefix):
+        row = read_key(connection, prefix)
         with engine.begin() as conn:
             conn.execute(update(Shop).where(Shop.id == shop_id).values(name="renamed elsewhere"))
-        return authenticated
+        return row
 
-    monkeypatch.setattr(api_auth, "authenticate_key", then_another_process_writes)
+    monkeypatch.setattr(apikeys, "read_key", then_another_process_writes)
     # when
     response = live_app.test_client().get("/api/v1/shop", headers={"Authorization": f"Bearer {plaintext}"})
     # then
