@@ -115,6 +115,7 @@ class SubjectType(enum.StrEnum):
     COMPANY = "company"  # a crm_company row (its locations and contacts included)
     ORDER = "order"  # a crm_order row
     PRODUCT = "product"  # a crm_product row (its variants included)
+    PRICE_LIST = "price_list"  # a pricing_price_list row (pricing/timeline.py)
 
 
 class ShopifyMirror:

@@ -16,11 +16,11 @@ from app.auth.context import admin_required
 from app.auth.local import safe_next
 from app.db import UnitOfWork, utcnow
 from app.errors import Conflict, InvalidInput, NotFound
-from pricing import list_pages, views_publish
+from pricing import list_pages, timeline, views_publish
 from pricing.models import PriceListStatus
 from pricing.service import lists
 from pricing.views import bp
-from pricing.views_lists import check_csrf, failed, has_endpoint, load_shop, not_found, uow_
+from pricing.views_lists import actor, check_csrf, failed, has_endpoint, load_shop, not_found, uow_
 
 # -- one list -------------------------------------------------------------------------------------
 
@@ -69,6 +69,7 @@ def render_list(
         "admin/pricing/list.html",
         **publish,
         view=view,
+        events=timeline.list_events(uow, shop_id=shop.id, price_list_id=price_list_id),
         price_list=view.summary.price_list,
         state=list_pages.display_state(view.summary.price_list, utcnow()),
         forms=forms or {},
@@ -134,7 +135,9 @@ def activate_price_list(price_list_id: int) -> Any:
     """Activate a draft: it prices its buyers (from its start, when it has one)."""
 
     def action(uow: UnitOfWork, shop: ShopSummary) -> str:
-        activated = lists.activate_price_list(uow, shop_id=shop.id, price_list_id=price_list_id)
+        activated = lists.activate_price_list(
+            uow, shop_id=shop.id, price_list_id=price_list_id, actor=actor()
+        )
         if activated.starts_at is not None and activated.starts_at > utcnow():
             return f"“{activated.name}” is scheduled: it starts pricing its buyers on its start date."
         return f"“{activated.name}” is active: it prices its buyers now."
@@ -148,7 +151,7 @@ def archive_price_list(price_list_id: int) -> Any:
     """Archive a list: it prices nobody from now on, and its history stays."""
 
     def action(uow: UnitOfWork, shop: ShopSummary) -> str:
-        archived = lists.archive_price_list(uow, shop_id=shop.id, price_list_id=price_list_id)
+        archived = lists.archive_price_list(uow, shop_id=shop.id, price_list_id=price_list_id, actor=actor())
         return f"“{archived.name}” is archived: it no longer prices anyone."
 
     return list_post(price_list_id, "status", action)
@@ -161,7 +164,7 @@ def duplicate_price_list(price_list_id: int) -> Any:
     copied: dict[str, int] = {}
 
     def action(uow: UnitOfWork, shop: ShopSummary) -> str:
-        copy = lists.duplicate_price_list(uow, shop_id=shop.id, price_list_id=price_list_id)
+        copy = lists.duplicate_price_list(uow, shop_id=shop.id, price_list_id=price_list_id, actor=actor())
         copied["id"] = copy.id
         return f"Draft “{copy.name}” created from the list, with its prices and assignments."
 

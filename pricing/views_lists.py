@@ -308,7 +308,7 @@ def create_price_list() -> Any:
     with uow_() as uow:
         shop = load_shop(uow)
         try:
-            created = lists.create_price_list(uow, shop_id=shop.id, **_list_form_values(shop))
+            created = lists.create_price_list(uow, shop_id=shop.id, actor=actor(), **_list_form_values(shop))
         except (InvalidInput, Conflict) as exc:
             uow.rollback()
             return _render_form(shop, None, forms=failed(exc, "list"), status=exc.status)
@@ -344,7 +344,7 @@ def update_price_list(price_list_id: int) -> Any:
             not_found()
         try:
             lists.update_price_list(
-                uow, shop_id=shop.id, price_list_id=price_list_id, **_list_form_values(shop)
+                uow, shop_id=shop.id, price_list_id=price_list_id, actor=actor(), **_list_form_values(shop)
             )
         except (InvalidInput, Conflict) as exc:
             uow.rollback()

@@ -4,7 +4,7 @@ simulator) changes pricing data through these functions.
 
 Contract (plain functions; keyword arguments after the unit of work; they never commit):
 
-    Price lists (price_lists.py)
+    Price lists (price_lists.py; each write but delete takes actor="staff", who its timeline names)
     create_price_list(uow, *, shop_id, name, currency=None (the shop's), description=None, priority=0,
                       base="retail", order_minimum=None, starts_at=None, ends_at=None) -> PriceList (DRAFT)
     update_price_list(uow, *, shop_id, price_list_id, name=UNSET, description=UNSET, currency=UNSET,
@@ -16,7 +16,8 @@ Contract (plain functions; keyword arguments after the unit of work; they never 
                       sets the window and activates a draft: it prices its buyers from starts_at to ends_at
     duplicate_price_list(uow, *, shop_id, price_list_id, name=None, with_assignments=True) -> PriceList
                       a DRAFT copy with the entries, adjustments, tiers, rules (and assignments), set-based
-    delete_price_list(uow, *, shop_id, price_list_id) -> None           DRAFT only
+    delete_price_list(uow, *, shop_id, price_list_id) -> None           DRAFT only (its timeline goes too)
+    Reads (price_list_reads.py)
     get_price_list(uow, *, shop_id, price_list_id) -> PriceList
     get_price_list_summary(uow, *, shop_id, price_list_id) -> PriceListSummary
     list_price_lists(uow, *, shop_id, status=None, search=None, sort="name", limit=50, cursor=None)
@@ -60,7 +61,8 @@ a duplicate name or assignment, or an illegal transition (activating an archived
 archived list, deleting a list that is not a draft), is Conflict (409). Every check runs before the
 first write, so a refused call changes nothing. A call that changes a list's contents also moves the
 list's `updated_at` (what publishing compares with). Assigning a list to a company, location or customer
-writes one event on that account's timeline (price lists have no timeline of their own yet).
+writes one event on that account's timeline; creating, changing, activating, archiving, scheduling and
+duplicating a list write one on the list's own timeline (pricing/timeline.py).
 """
 
 from __future__ import annotations
@@ -94,20 +96,22 @@ from pricing.service.lists.entries import (
     search_entries,
     set_entry,
 )
-from pricing.service.lists.price_lists import (
+from pricing.service.lists.price_list_reads import (
     PRICE_LIST_SORTS,
     PriceListSummary,
+    get_precedence,
+    get_price_list,
+    get_price_list_summary,
+    list_price_lists,
+    set_precedence,
+)
+from pricing.service.lists.price_lists import (
     activate_price_list,
     archive_price_list,
     create_price_list,
     delete_price_list,
     duplicate_price_list,
-    get_precedence,
-    get_price_list,
-    get_price_list_summary,
-    list_price_lists,
     schedule_price_list,
-    set_precedence,
     update_price_list,
 )
 from pricing.validation import TierInput

@@ -2,53 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.api.pagination import Page, paginate
 from app.db import UnitOfWork, UTCDateTime, utcnow
-from app.errors import Conflict, InvalidInput
+from app.errors import Conflict
 from app.shops import get_shop
 from pricing.models import (
-    Precedence,
     PriceAdjustment,
     PriceBase,
     PriceEntry,
     PriceList,
     PriceListAssignment,
     PriceListStatus,
-    PricingSettings,
     QuantityRule,
     VolumeTier,
 )
 from pricing.service.lists._common import UNSET, aware, enum_value, load_list
+from pricing.timeline import changed_fields, delete_list_events, record_list_event
 from pricing.validation import PricingInputError, parse_currency, parse_price
 
 NAME_MAX_CHARS = 255
 DESCRIPTION_MAX_CHARS = 5_000
 MAX_PRIORITY = 1_000_000
-DEFAULT_LIMIT = 50
-SEARCH_MAX_CHARS = 255
-PRICE_LIST_SORTS = ("name", "-name", "-priority", "-updated_at", "id", "-id")
-
-
-@dataclass(frozen=True)
-class PriceListSummary:
-    """A list with the number of rows of each kind it holds (read in the same query)."""
-
-    price_list: PriceList
-    entries_count: int
-    assignments_count: int
-    adjustments_count: int
-    tiers_count: int
-    rules_count: int
 
 
 # -- input checks ---------------------------------------------------------------------------------
@@ -125,6 +106,7 @@ def create_price_list(
     order_minimum: object = None,
     starts_at: object = None,
     ends_at: object = None,
+    actor: str = "staff",
 ) -> PriceList:
     """Create a DRAFT list (currency defaults to the shop's); Conflict when the name is taken."""
     session = uow.session
@@ -149,6 +131,9 @@ def create_price_list(
             session.add(price_list)
     except IntegrityError:
         raise Conflict(f"A price list named {clean_name!r} already exists") from None
+    record_list_event(
+        session, price_list, "created", actor=actor, summary=f"Created as a draft in {clean_currency}"
+    )
     return price_list
 
 
@@ -165,6 +150,7 @@ def update_price_list(
     order_minimum: object = UNSET,
     starts_at: object = UNSET,
     ends_at: object = UNSET,
+    actor: str = "staff",
 ) -> PriceList:
     """Change the fields given (UNSET leaves one as it is); archived lists are Conflict."""
     session = uow.session
@@ -200,8 +186,12 @@ def update_price_list(
             f"The price list {price_list.name!r} already holds prices in {price_list.currency}: "
             "its currency can change only while it is empty"
         )
+    changed = changed_fields(price_list, changes)
     for field_name, value in changes.items():
         setattr(price_list, field_name, value)
+    if changed:
+        summary = "Changed " + ", ".join(name.replace("_", " ") for name in changed)
+        record_list_event(session, price_list, "updated", actor=actor, summary=summary, data=changed)
     session.flush()
     return price_list
 
@@ -214,7 +204,9 @@ def _holds_prices(session: Session, price_list_id: int) -> bool:
     return False
 
 
-def activate_price_list(uow: UnitOfWork, *, shop_id: int, price_list_id: int) -> PriceList:
+def activate_price_list(
+    uow: UnitOfWork, *, shop_id: int, price_list_id: int, actor: str = "staff"
+) -> PriceList:
     """DRAFT -> ACTIVE (an active list stays as it is); archived or ended lists are Conflict."""
     price_list = load_list(uow.session, shop_id, price_list_id)
     if price_list.status is PriceListStatus.ACTIVE:
@@ -230,21 +222,31 @@ def activate_price_list(uow: UnitOfWork, *, shop_id: int, price_list_id: int) ->
             "move its end date before activating it"
         )
     price_list.status = PriceListStatus.ACTIVE
+    record_list_event(uow.session, price_list, "activated", actor=actor, summary="Activated")
     uow.session.flush()
     return price_list
 
 
-def archive_price_list(uow: UnitOfWork, *, shop_id: int, price_list_id: int) -> PriceList:
+def archive_price_list(
+    uow: UnitOfWork, *, shop_id: int, price_list_id: int, actor: str = "staff"
+) -> PriceList:
     """DRAFT or ACTIVE -> ARCHIVED: it prices nobody from now on (an archived list stays as it is)."""
     price_list = load_list(uow.session, shop_id, price_list_id)
     if price_list.status is not PriceListStatus.ARCHIVED:
         price_list.status = PriceListStatus.ARCHIVED
+        record_list_event(uow.session, price_list, "archived", actor=actor, summary="Archived")
         uow.session.flush()
     return price_list
 
 
 def schedule_price_list(
-    uow: UnitOfWork, *, shop_id: int, price_list_id: int, starts_at: object, ends_at: object
+    uow: UnitOfWork,
+    *,
+    shop_id: int,
+    price_list_id: int,
+    starts_at: object,
+    ends_at: object,
+    actor: str = "staff",
 ) -> PriceList:
     """Set the window and activate the list: it prices its buyers from starts_at until ends_at."""
     price_list = load_list(uow.session, shop_id, price_list_id, for_change=True)
@@ -254,14 +256,24 @@ def schedule_price_list(
     _check_window(start, end)
     if end is not None and end <= utcnow():
         raise PricingInputError("The end is in the past: the list would never apply", field="ends_at")
+    window = changed_fields(price_list, {"starts_at": start, "ends_at": end})
     price_list.starts_at, price_list.ends_at = start, end
     price_list.status = PriceListStatus.ACTIVE
+    record_list_event(
+        uow.session, price_list, "scheduled", actor=actor, summary=_window_summary(start, end), data=window
+    )
     uow.session.flush()
     return price_list
 
 
 def duplicate_price_list(
-    uow: UnitOfWork, *, shop_id: int, price_list_id: int, name: object = None, with_assignments: bool = True
+    uow: UnitOfWork,
+    *,
+    shop_id: int,
+    price_list_id: int,
+    name: object = None,
+    with_assignments: bool = True,
+    actor: str = "staff",
 ) -> PriceList:
     """A DRAFT copy of the list with its entries, adjustments, tiers and rules (and assignments)."""
     session = uow.session
@@ -309,7 +321,17 @@ def duplicate_price_list(
         session.execute(
             insert(model).from_select(["shop_id", "price_list_id", *columns, *extra], source_rows)
         )
+    summary = f"Duplicated from {source.name!r}"
+    record_list_event(session, copy, "duplicated", actor=actor, summary=summary, data={"from": source.id})
     return copy
+
+
+def _window_summary(start: datetime | None, end: datetime | None) -> str:
+    parts = [
+        f"from {start:%Y-%m-%d %H:%M} UTC" if start else "",
+        f"until {end:%Y-%m-%d %H:%M} UTC" if end else "",
+    ]
+    return "Scheduled " + " ".join(p for p in parts if p)
 
 
 def _copy_name(session: Session, shop_id: int, name: str) -> str:
@@ -338,104 +360,8 @@ def delete_price_list(uow: UnitOfWork, *, shop_id: int, price_list_id: int) -> N
             f"The price list {price_list.name!r} is {price_list.status.value}: only drafts can be deleted, "
             "archive it instead"
         )
-    # The database cascades to entries, tiers, rules, adjustments and assignments.
+    # The database cascades to entries, tiers, rules, adjustments and assignments; events are not rows of
+    # the list's tables, so they go here.
+    delete_list_events(session, shop_id=shop_id, price_list_id=price_list.id)
     session.execute(delete(PriceList).where(PriceList.id == price_list.id, PriceList.shop_id == shop_id))
     session.expunge(price_list)
-
-
-# -- reads ----------------------------------------------------------------------------------------
-
-
-def get_price_list(uow: UnitOfWork, *, shop_id: int, price_list_id: int) -> PriceList:
-    """The shop's list, else NotFound."""
-    return load_list(uow.session, shop_id, price_list_id)
-
-
-def _counted() -> Any:
-    def count(model: Any) -> ColumnElement[int]:
-        return (
-            select(func.count(model.id))
-            .where(model.price_list_id == PriceList.id)
-            .correlate(PriceList)
-            .scalar_subquery()
-        )
-
-    return select(
-        PriceList,
-        count(PriceEntry),
-        count(PriceListAssignment),
-        count(PriceAdjustment),
-        count(VolumeTier),
-        count(QuantityRule),
-    )
-
-
-def _summary(row: Any) -> PriceListSummary:
-    price_list, entries, assignments, adjustments, tiers, rules = row
-    return PriceListSummary(
-        price_list, int(entries), int(assignments), int(adjustments), int(tiers), int(rules)
-    )
-
-
-def get_price_list_summary(uow: UnitOfWork, *, shop_id: int, price_list_id: int) -> PriceListSummary:
-    """The shop's list with its counts, else NotFound."""
-    row = uow.session.execute(
-        _counted().where(PriceList.shop_id == shop_id, PriceList.id == price_list_id)
-    ).first()
-    if row is None:
-        load_list(uow.session, shop_id, price_list_id)  # raises NotFound
-    return _summary(row)
-
-
-def list_price_lists(
-    uow: UnitOfWork,
-    *,
-    shop_id: int,
-    status: object = None,
-    search: str | None = None,
-    sort: str = "name",
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> Page[PriceListSummary]:
-    """A page of the shop's lists with their counts, filtered by status and name words."""
-    stmt = _counted().where(PriceList.shop_id == shop_id)
-    if status is not None:
-        stmt = stmt.where(PriceList.status == enum_value(PriceListStatus, status, "status"))
-    for word in (search or "").split()[:8]:
-        stmt = stmt.where(PriceList.name.icontains(word[:SEARCH_MAX_CHARS], autoescape=True))
-    if sort not in PRICE_LIST_SORTS:
-        raise InvalidInput(f"sort: expected one of {', '.join(PRICE_LIST_SORTS)}; got {sort!r}")
-    key = sort.lstrip("-")
-    keys: Mapping[str, list[ColumnElement[Any]]] = {
-        "name": [PriceList.name, PriceList.id],
-        "priority": [PriceList.priority, PriceList.id],
-        "updated_at": [PriceList.updated_at, PriceList.id],
-        "id": [PriceList.id],
-    }
-    page = paginate(
-        uow.session, stmt, key_columns=keys[key], limit=limit, cursor=cursor, descending=sort.startswith("-")
-    )
-    return Page(items=[_summary(row) for row in page.items], next_cursor=page.next_cursor)
-
-
-# -- settings -------------------------------------------------------------------------------------
-
-
-def get_precedence(uow: UnitOfWork, *, shop_id: int) -> Precedence:
-    """How the shop picks among applicable lists (lowest price unless set)."""
-    stored = uow.session.scalar(select(PricingSettings.precedence).where(PricingSettings.shop_id == shop_id))
-    return stored or Precedence.LOWEST_PRICE
-
-
-def set_precedence(uow: UnitOfWork, *, shop_id: int, precedence: object) -> Precedence:
-    """Set how the shop picks among applicable lists."""
-    value = enum_value(Precedence, precedence, "precedence")
-    session = uow.session
-    settings = session.scalar(select(PricingSettings).where(PricingSettings.shop_id == shop_id))
-    if settings is None:
-        get_shop(uow, shop_id=shop_id)
-        session.add(PricingSettings(shop_id=shop_id, precedence=value))
-    elif settings.precedence is not value:
-        settings.precedence = value
-    session.flush()
-    return value
