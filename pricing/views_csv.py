@@ -24,7 +24,7 @@ from flask import (
 from app import services
 from app.admin.home import ShopSummary, shop_summary
 from app.admin.views import admin_url
-from app.auth.context import admin_required, current_shop_id, is_embedded
+from app.auth.context import admin_required, current_shop_id, current_staff, is_embedded
 from app.auth.local import csrf_valid
 from app.db import UnitOfWork
 from app.errors import Conflict, NotFound
@@ -205,6 +205,7 @@ def csv_apply(price_list_id: int) -> Any:
                     digest=stored.digest,
                     stage=csv_io.stage_path(instance, token),
                     staged=stored.staged,
+                    actor=current_staff().name,
                 )
         except csv_io.ImportRejected as exc:
             uow.rollback()

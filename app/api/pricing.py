@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from app.api.auth import api_key_required, request_uow
+from app.api.crm import api_actor
 from app.api.crm_inputs import InvalidFields, QueryArgs, path_id
 from app.api.inputs import json_body
 from app.api.openapi import operation
@@ -141,7 +142,7 @@ def create_price_list() -> ResponseReturnValue:
     """Create a draft price list."""
     values = _list_fields(checked(json_body(), PRICE_LIST_FIELDS, required=("name",)))
     with field_errors():
-        created = lists.create_price_list(request_uow(), shop_id=g.shop_id, **values)
+        created = lists.create_price_list(request_uow(), shop_id=g.shop_id, actor=_actor(), **values)
     return committed(_summary(created.id), 201)
 
 
@@ -169,7 +170,7 @@ def update_price_list(price_list_id: int) -> ResponseReturnValue:
     values = _list_fields(checked(json_body(), PRICE_LIST_FIELDS))
     with field_errors():
         lists.update_price_list(
-            request_uow(), shop_id=g.shop_id, price_list_id=list_id(price_list_id), **values
+            request_uow(), shop_id=g.shop_id, price_list_id=list_id(price_list_id), actor=_actor(), **values
         )
     return committed(_summary(price_list_id))
 
@@ -189,8 +190,13 @@ def delete_price_list(price_list_id: int) -> ResponseReturnValue:
     return done()
 
 
+def _actor() -> str:
+    """The API key as the author of a change, on the list's timeline."""
+    return api_actor(request_uow()).label
+
+
 def _transition(action: Any, price_list_id: int) -> ResponseReturnValue:
-    action(request_uow(), shop_id=g.shop_id, price_list_id=list_id(price_list_id))
+    action(request_uow(), shop_id=g.shop_id, price_list_id=list_id(price_list_id), actor=_actor())
     return committed(_summary(price_list_id))
 
 
@@ -234,7 +240,7 @@ def schedule_price_list(price_list_id: int) -> ResponseReturnValue:
     window = {name: moment(body.get(name), name) for name in SCHEDULE_FIELDS}
     with field_errors():
         lists.schedule_price_list(
-            request_uow(), shop_id=g.shop_id, price_list_id=list_id(price_list_id), **window
+            request_uow(), shop_id=g.shop_id, price_list_id=list_id(price_list_id), actor=_actor(), **window
         )
     return committed(_summary(price_list_id))
 
@@ -264,6 +270,7 @@ def duplicate_price_list(price_list_id: int) -> ResponseReturnValue:
             price_list_id=list_id(price_list_id),
             name=body.get("name"),
             with_assignments=with_assignments,
+            actor=_actor(),
         )
     return committed(_summary(copy.id), 201)
 

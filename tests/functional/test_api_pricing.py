@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.db import UnitOfWork
+from pricing import timeline
 from pricing.service import lists
 from tests.api_crm_support import ApiShop, api_shop, get, post
 from tests.pricing_lists_support import Catalog, add_catalog, snapshot
@@ -243,3 +244,18 @@ def test_settings_get_and_put(client: FlaskClient, uow: UnitOfWork, catalog: Cat
     assert bad.status_code == 422
     assert bad.get_json()["errors"][0]["pointer"] == "/precedence"
     assert snapshot(uow) == before
+
+
+def test_changes_made_through_the_api_are_on_the_lists_timeline_as_the_key(
+    client: FlaskClient, uow: UnitOfWork, catalog: Catalog, shop: ApiShop
+) -> None:
+    # when
+    created = _create(client, shop)
+    assert post(client, shop, f"{BASE}/{created['id']}/activate", {}).status_code == 200
+    # then
+    uow.session.expire_all()
+    events = timeline.list_events(uow, shop_id=shop.id, price_list_id=created["id"])
+    assert [(e.kind, e.actor) for e in reversed(events)] == [
+        ("price_list.created", "API: ERP sync"),
+        ("price_list.activated", "API: ERP sync"),
+    ]

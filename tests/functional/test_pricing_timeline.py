@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from html import unescape
 
@@ -12,9 +13,11 @@ from app.auth.local import CSRF_SESSION_KEY
 from app.db import utcnow
 from crm.models import CrmTimelineEvent, SubjectType
 from pricing import timeline
-from pricing.service import lists
+from pricing.service import csv_io, lists
+from pricing.service.csv_io import ImportMode
 from tests import pricing_support as ps
 from tests.admin_support import add_acme, card_html, sign_in
+from tests.pricing_csv_support import csv_bytes
 
 CSRF = "test-csrf-token"
 
@@ -101,3 +104,36 @@ def test_a_list_with_no_events_explains_what_the_timeline_will_show(signed_in, u
     uow.commit()
     page = unescape(signed_in.get(f"/pricing/{price_list.id}").get_data(as_text=True))
     assert "No changes recorded yet." in card_html(page, "timeline")
+
+
+def test_an_applied_csv_import_lands_on_the_timeline_with_its_counts_and_a_dry_run_does_not(uow, shop):
+    # given: a list holding one price, and a file that changes it and adds another
+    price_list = ps.make_price_list(uow, shop.id, "Trade", currency="EUR")
+    product = ps.make_product(uow, shop.id, title="Tea")
+    first = ps.make_variant(uow, shop.id, product, sku="T-1")
+    ps.make_variant(uow, shop.id, product, sku="T-2")
+    ps.add_entry(uow, price_list, first, "4.00")
+    data = csv_bytes([["T-1", "3.50", "", "", "", "", "", ""], ["T-2", "7.00", "", "", "", "", "", ""]])
+    # when
+    report = csv_io.dry_run(
+        uow, shop_id=shop.id, price_list_id=price_list.id, stream=io.BytesIO(data), mode=ImportMode.MERGE
+    )
+    assert events_of(uow, shop.id, price_list.id) == []
+    csv_io.apply_import(
+        uow,
+        shop_id=shop.id,
+        price_list_id=price_list.id,
+        stream=io.BytesIO(data),
+        mode=ImportMode.MERGE,
+        fingerprint=report.fingerprint,
+        digest=report.digest,
+        actor="Dana Reyes",
+    )
+    # then
+    assert events_of(uow, shop.id, price_list.id) == [
+        (
+            "price_list.entries_imported",
+            "Dana Reyes",
+            "Imported prices from a CSV file (merge): 1 added, 1 changed, 0 removed, 0 unchanged",
+        )
+    ]

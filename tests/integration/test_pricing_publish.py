@@ -13,6 +13,7 @@ from app.db import utcnow
 from app.errors import NotFound
 from app.tenancy import get_for_shop
 from crm.models import CrmVariant
+from pricing import timeline
 from pricing.models import (
     AdjustmentScope,
     AssignmentTarget,
@@ -124,6 +125,10 @@ def test_publish_creates_the_catalog_and_price_list_and_sends_prices_in_batches_
         "price": {"amount": "10.00", "currencyCode": "USD"},
     }
     assert price_list.prices[VARIANT.format(data["variants"][299])]["price"] == Decimal("309.00")
+    with services().db.unit_of_work() as uow:
+        (event,) = timeline.list_events(uow, shop_id=shop_id, price_list_id=data["list"])
+        assert (event.kind, event.actor) == ("price_list.published", "Tradeline")
+        assert event.summary == "Published to Shopify: 300 price changes sent"
     assert fake.names()[:6] == [
         "PricingB2BCapability",
         "PricingPriceListCreate",

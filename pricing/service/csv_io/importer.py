@@ -57,6 +57,7 @@ from pricing.service.csv_io.store import (
     probe,
     write_changes,
 )
+from pricing.timeline import record_list_event
 
 CHUNK_ROWS = 2_000
 MAX_ROWS = 500_000  # five times the benchmark's list; a larger file is a mistake, not a price list
@@ -355,6 +356,7 @@ def apply_import(
     digest: str,
     stage: Path | None = None,
     staged: str = "",
+    actor: str = "staff",
 ) -> ImportReport:
     """Apply a file checked by `dry_run`, all or nothing; refuses if the list or its diff changed since.
 
@@ -398,5 +400,15 @@ def apply_import(
     savepoint.commit()
     if report.has_changes:
         price_list.updated_at = utcnow()
+        counts = {change.value: report.counts[change] for change in Change}
+        record_list_event(
+            session,
+            price_list,
+            "entries_imported",
+            actor=actor,
+            summary=f"Imported prices from a CSV file ({mode.value}): "
+            + ", ".join(f"{n:,} {change}" for change, n in counts.items()),
+            data={"mode": mode.value, **counts},
+        )
         session.flush()
     return report

@@ -30,6 +30,7 @@ from pricing.models import PriceList, PriceListStatus, PricePublication, Publish
 from pricing.service.publish.plan import Plan, build_plan
 from pricing.service.publish.remote import ensure_catalog, ensure_price_list
 from pricing.service.publish.sync import batches, diff, read_state
+from pricing.timeline import record_list_event
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,15 @@ def _run(uow: UnitOfWork, client: AdminClient, publication: PricePublication, pr
         publication.done += batch.items
         uow.commit()
     _finish(publication, PublishStatus.SUCCEEDED)
+    record_list_event(
+        uow.session,
+        price_list,
+        "published",
+        actor="Tradeline",
+        summary=f"Published to Shopify: {publication.total:,} price changes sent"
+        + (f", {len(plan.unsupported)} rules Shopify cannot express" if plan.unsupported else ""),
+        data={"sent": publication.total, "unsupported": len(plan.unsupported)},
+    )
 
 
 STATUS_LABELS = {
