@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.db import UnitOfWork, utcnow
 from app.errors import Conflict, NotFound
 from app.models import Shop
-from segments import clv_scoring, membership, rfm
+from segments import clv_scoring, dashboard_kpis, membership, rfm
 from segments.models import RunKind, RunStatus, SegmentRun, Subject
 
 SUBJECTS = (Subject.CUSTOMER, Subject.COMPANY)
@@ -79,7 +79,7 @@ def execute_run(uow: UnitOfWork, *, shop_id: int, run_id: int) -> SegmentRun:
     rfm_subjects = SUBJECTS if run.kind in (RunKind.FULL, RunKind.RFM) else ()
     clv_subjects = SUBJECTS if run.kind in (RunKind.FULL, RunKind.CLV) else ()
     steps = [f"rfm:{s.value}" for s in rfm_subjects] + [f"clv:{s.value}" for s in clv_subjects]
-    steps.append("segments")
+    steps += ["segments", "metrics"]
     run.status, run.started_at, run.total, run.done = RunStatus.RUNNING, utcnow(), len(steps), 0
     _progress(uow, run, steps[0] if steps else "done")
     stats: dict[str, Any] = dict(run.stats or {})
@@ -112,6 +112,9 @@ def execute_run(uow: UnitOfWork, *, shop_id: int, run_id: int) -> SegmentRun:
             str(o.segment_id): {"members": o.members, "entered": o.entered, "exited": o.exited}
             for o in outcomes
         }
+        _step_done(uow, run, stats, steps)
+        # The dashboard's KPI tiles: business metrics over whole order history are too costly per page view.
+        stats["kpis"] = dashboard_kpis.snapshot(uow, shop_id=shop_id, timezone=shop.timezone, now=run.as_of)
         _step_done(uow, run, stats, steps)
     except Exception as exc:
         uow.rollback()

@@ -28,6 +28,8 @@ STEP_LABELS = {
     "rfm:company": "Scoring companies (RFM)",
     "clv:customer": "Predicting customer lifetime value",
     "clv:company": "Predicting company lifetime value",
+    "segments": "Updating your segments",
+    "metrics": "Computing the key figures",
     "finishing": "Finishing",
     "done": "Finishing",
 }
@@ -148,7 +150,7 @@ def dashboard_page() -> str:
             run=finished,
             busy=run_status(busy, shop.timezone) if busy else None,
             kpi_days=dashboard_kpis.KPI_DAYS,
-            kpis=dashboard_kpis.kpis(uow, shop_id=shop.id, timezone=shop.timezone, now=now, subject=subject),
+            kpis=dashboard_kpis.kpis(uow, shop_id=shop.id, run=finished, subject=subject),
             grid=grid,
             cohorts=cohorts,
             grid_filled=any(cell.count for row in grid for cell in row),

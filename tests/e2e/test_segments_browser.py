@@ -223,6 +223,10 @@ def fake_shopify(app_config) -> FakeTags:
 def test_enter_marketing_spend_from_the_cac_tile(page, live_app, screenshots_dir):
     with services().db.unit_of_work() as uow:
         shop_id = add_acme(uow).id
+        uow.commit()
+        run = service.start_run(uow, shop_id=shop_id)  # the key figures come with an analytics run
+        uow.commit()
+        service.execute_run(uow, shop_id=shop_id, run_id=run.id)
     sign_in(page)
     page.goto("/segments/dashboard")
     page.locator('[data-metric="cac"]').get_by_role("link", name="Enter marketing spend").click()

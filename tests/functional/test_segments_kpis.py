@@ -1,5 +1,5 @@
-"""The dashboard's KPI tiles show segments.metrics.business_metrics for the same period: the dashboard
-and the metrics API never disagree."""
+"""The dashboard's KPI tiles show segments.metrics.business_metrics for the same period, as the latest
+analytics run computed them: the dashboard and the metrics API never disagree."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from app.db import utcnow
 from crm.display import format_day, format_money
-from segments import metrics
+from segments import metrics, service
 from segments.dashboard_kpis import KPI_KEYS
 from tests.admin_support import add_acme, card_html, sign_in
 from tests.segments_metrics_support import add_customer, add_orders
@@ -62,6 +62,14 @@ def _orders_around_now(uow, shop_id: int) -> None:
     for month in {(now - timedelta(days=d)).strftime("%Y-%m") for d in (0, 29, 59)}:
         metrics.set_spend(uow, shop_id=shop_id, channel="utm:google", month=month, amount="150")
     uow.commit()
+    _compute(uow, shop_id)
+
+
+def _compute(uow, shop_id: int) -> None:
+    """An analytics run as of now (what the nightly job or "Recompute now" does)."""
+    run = service.start_run(uow, shop_id=shop_id)
+    uow.commit()
+    service.execute_run(uow, shop_id=shop_id, run_id=run.id)
 
 
 def _tiles(html: str) -> dict[str, tuple[str, str]]:
@@ -104,3 +112,34 @@ def test_trend_compares_with_business_metrics_of_the_30_days_before(signed_in, u
     revenue = re.search(r'data-metric="revenue".*?</div>\s*</div>', card, re.S).group(0)
     # (520 - 290) / 290 = +79.3%
     assert 'aria-label="up 79.3%"' in revenue and "vs €290.00" in revenue
+
+
+def test_before_any_run_the_card_says_when_key_figures_appear(signed_in, uow, shop):
+    card = card_html(signed_in.get("/segments/dashboard").get_data(as_text=True), "kpis")
+    assert "they appear after the next computation" in unescape(card)
+    assert "data-metric=" not in card
+
+
+def test_the_tiles_keep_the_runs_figures_until_the_next_run(signed_in, uow, shop):
+    # given: a run, then an order that comes in after it
+    _orders_around_now(uow, shop.id)
+    before = _tiles(signed_in.get("/segments/dashboard").get_data(as_text=True))["orders"][0]
+    customer_id = add_customer(uow, shop.id, 9, acquisition_source="direct")
+    add_orders(
+        uow,
+        shop.id,
+        [
+            {
+                "customer_id": customer_id,
+                "processed_at": utcnow(),
+                "current_total_price": Decimal("10.00"),
+                "currency": "EUR",
+            }
+        ],
+    )
+    uow.commit()
+    # then: the page shows the run's figures, with its time; the next run counts the new order
+    assert _tiles(signed_in.get("/segments/dashboard").get_data(as_text=True))["orders"][0] == before
+    _compute(uow, shop.id)
+    after = _tiles(signed_in.get("/segments/dashboard").get_data(as_text=True))["orders"][0]
+    assert int(after) == int(before) + 1

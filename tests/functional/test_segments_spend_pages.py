@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db import utcnow
-from segments import metrics
+from segments import metrics, service
 from segments.metrics.acquisition import channel_cac
 from segments.models_spend import MarketingSpend
 from tests.admin_support import add_acme, card_html
@@ -65,7 +65,10 @@ def test_empty_page_explains_what_cac_needs(signed_in):
     assert 'id="cac"' not in html
 
 
-def test_the_dashboards_cac_tile_links_the_spend_page(signed_in):
+def test_the_dashboards_cac_tile_links_the_spend_page(signed_in, uow, shop):
+    run = service.start_run(uow, shop_id=shop.id)  # the key figures come with an analytics run
+    uow.commit()
+    service.execute_run(uow, shop_id=shop.id, run_id=run.id)
     html = signed_in.get("/segments/dashboard").get_data(as_text=True)
     tile = re.search(r'<div class="tl-stat" data-metric="cac".*?</div>\s*</div>', html, re.S).group(0)
     assert f'href="{PAGE}"' in tile and "Enter marketing spend" in tile

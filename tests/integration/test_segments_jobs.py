@@ -59,7 +59,7 @@ def test_recompute_now_runs_inline_without_redis(app: Flask) -> None:
     with services().db.unit_of_work() as uow:
         done = service.get_run(uow, shop_id=shop_id, run_id=run_id)
         assert done.status is RunStatus.SUCCEEDED
-        assert (done.done, done.total) == (5, 5)
+        assert (done.done, done.total) == (6, 6)
         assert done.stats["rfm_customer"]["scored"] > 0
 
 
