@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 import redis
@@ -16,6 +17,9 @@ from webhooks.service import inbox, processing, queueing
 from webhooks.service.processing import Result
 
 log = logging.getLogger(__name__)
+
+# How long one processing job goes on taking its shop's next batches before it hands over to a new job.
+CONTINUE_FOR_SECONDS = 20.0
 
 # Removes a job from its queue and, only when it was still there (no worker has taken it), its hash.
 _DROP_QUEUED_JOBS = """
@@ -43,18 +47,21 @@ def process_delivery(delivery_id: int) -> str:
     shop still has pending deliveries (more than one batch arrived), the next one is enqueued.
     """
     db = services().db
+    started = time.monotonic()
     attempt = processing.run(db, delivery_id=delivery_id, before_batch=queueing.release)
     if not attempt.claimed:
         return f"delivery {delivery_id}: nothing to do"
     shop_id = attempt.claimed[0].shop_id
-    done = [
-        c.id
-        for c in attempt.claimed
-        if c.id != delivery_id
-        and attempt.results.get(c.id) in (Result.PROCESSED, Result.IGNORED, Result.FAILED)
-    ]
-    _drop_queued_jobs(done)
+    _drop_queued_jobs(_settled(attempt, but=delivery_id))
     following = processing.oldest_pending(db, shop_id=shop_id)
+    # A burst of more than one batch: go on with the next batches in this job, whose process has its
+    # statements compiled and its connections open (a new job starts a new forked process from cold),
+    # and leave the rest to a new job after CONTINUE_FOR_SECONDS. The deliveries these batches leave for
+    # a retry are the sweeper's, as those of the first batch but its own are.
+    while following is not None and time.monotonic() - started < CONTINUE_FOR_SECONDS:
+        more = processing.run(db, delivery_id=following, before_batch=queueing.release)
+        _drop_queued_jobs(_settled(more))
+        following = processing.oldest_pending(db, shop_id=shop_id)
     if following is not None:
         queueing.request_processing(shop_id=shop_id, delivery_id=following)
     own = attempt.results.get(delivery_id)
@@ -65,6 +72,15 @@ def process_delivery(delivery_id: int) -> str:
     processed = len(attempt.ids(Result.PROCESSED))
     outcome = own.value if own else "unknown"
     return f"delivery {delivery_id}: {outcome}; {processed} of {len(attempt.claimed)} processed"
+
+
+def _settled(attempt: processing.Attempt, *, but: int | None = None) -> list[int]:
+    """The deliveries an attempt finished one way or another (not left for a retry), but `but`."""
+    return [
+        c.id
+        for c in attempt.claimed
+        if c.id != but and attempt.results.get(c.id) in (Result.PROCESSED, Result.IGNORED, Result.FAILED)
+    ]
 
 
 def sweep_inbox() -> int:

@@ -27,6 +27,7 @@ from app.worker import TradelineSimpleWorker
 from crm.models import CrmCustomer, CrmOrder, CrmOrderLine, CrmTimelineEvent
 from tests.crm_support import make_shop, order
 from tests.support import TEST_SETTINGS, signed_webhook
+from webhooks import jobs as webhook_jobs
 from webhooks import registry
 from webhooks.jobs import process_delivery
 from webhooks.models import DeliveryStatus, WebhookDelivery
@@ -197,10 +198,27 @@ def test_a_burst_queues_one_job_per_shop_and_a_duplicate_enqueues_nothing(
     assert FinishedJobRegistry(WEBHOOK_QUEUE, connection=conn).count == 1
 
 
-def test_a_burst_larger_than_a_batch_is_taken_by_one_job_after_another(
+def test_a_burst_larger_than_a_batch_is_taken_batch_after_batch_by_one_job(
     worker_app: Flask, shop_ids: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(processing, "BATCH_LIMIT", 4)
+    answers = [post(worker_app, "orders/create", order(order_id=n))[1] for n in range(1, 11)]
+    conn = redis_connection()
+    assert answers == ["stored"] * 10
+
+    work_in_process(worker_app)
+
+    # 4 + 4 + 2 in one job: it went on with the next batches while it had time.
+    assert statuses() == [(DeliveryStatus.PROCESSED, 1)] * 10
+    assert FinishedJobRegistry(WEBHOOK_QUEUE, connection=conn).count == 1
+    assert conn.exists(queueing.pending_key(shop_ids[0])) == 0
+
+
+def test_a_burst_longer_than_a_jobs_time_is_handed_over_to_one_job_after_another(
+    worker_app: Flask, shop_ids: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(processing, "BATCH_LIMIT", 4)
+    monkeypatch.setattr(webhook_jobs, "CONTINUE_FOR_SECONDS", 0)
     answers = [post(worker_app, "orders/create", order(order_id=n))[1] for n in range(1, 11)]
     conn = redis_connection()
     assert answers == ["stored"] * 10
