@@ -5,7 +5,7 @@ PostgreSQL that statement, its round trip and the pool checkout around it cost m
 the request (BENCHMARKS.md, "GET /api/v1/shop"). So a web process keeps what it read, and keeps it only
 as long as it is true:
 
-- Triggers (migration 0012) run `pg_notify('tradeline_auth', <table>)` when a statement changes what
+- Triggers (migration 0014) run `pg_notify('tradeline_auth', <table>)` when a statement changes what
   authentication reads: an API key's digest, prefix, shop or revocation, or a shop's identity and
   install state (and on every DELETE or TRUNCATE of either table). A notification is sent when its
   transaction commits, to every listening connection.

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from app.db import UnitOfWork
 from app.money import round_money
+from segments.counted import counted_where, shop_money
 from segments.metrics._sql import as_decimal, typed
 from segments.metrics.period import Period
 
@@ -31,23 +32,21 @@ class RepTotals:
 
 def by_sales_rep(uow: UnitOfWork, *, shop_id: int, currency: str, period: Period) -> list[RepTotals]:
     """Orders, revenue, buyers and AOV per sales rep over the period, biggest revenue first."""
-    sql = """
+    sql = f"""
         SELECT LOWER(COALESCE(co.sales_rep_email, cu.sales_rep_email)) AS rep,
                COUNT(*) AS orders,
                SUM(CASE WHEN o.currency = :currency THEN 1 ELSE 0 END) AS own_orders,
-               COALESCE(SUM(CASE WHEN o.currency = :currency
-                                 THEN COALESCE(o.current_total_price, o.total_price, 0) END), 0) AS revenue,
+               COALESCE(SUM({shop_money("o")}), 0) AS revenue,
                COUNT(DISTINCT o.customer_id) AS customers
         FROM crm_order o
         LEFT JOIN crm_customer cu ON cu.id = o.customer_id
         LEFT JOIN crm_company co ON co.id = o.company_id
-        WHERE o.shop_id = :shop_id AND o.cancelled_at IS NULL AND o.deleted_at IS NULL AND o.test = :false
+        WHERE o.shop_id = :shop_id AND {counted_where("o")}
           AND o.processed_at >= :start_at AND o.processed_at < :end_at
         GROUP BY LOWER(COALESCE(co.sales_rep_email, cu.sales_rep_email))"""
     params = {
         "shop_id": shop_id,
         "currency": currency,
-        "false": False,
         "start_at": period.start_at,
         "end_at": period.end_at,
     }

@@ -1,7 +1,7 @@
 """The API key cache: no database read while a key is known, and every change to keys or shops seen.
 
 On PostgreSQL a web process answers a known key from memory and learns of changes committed anywhere
-through LISTEN/NOTIFY (triggers of migration 0016). On SQLite there is no cache: each scenario below
+through LISTEN/NOTIFY (triggers of migration 0014). On SQLite there is no cache: each scenario below
 must hold there too, with every request reading the database.
 """
 

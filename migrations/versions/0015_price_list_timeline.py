@@ -1,7 +1,7 @@
 """price list timeline: 'price_list' as a timeline subject
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-22 21:45:00
 
 Price lists get a timeline of their own (pricing/timeline.py): crm_timeline_event rows whose subject is
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """notify API auth changes (PostgreSQL triggers for the API key lookup cache)
 
-Revision ID: 0016
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-22 21:05:00
 
 A statement that changes what API authentication reads (a key's digest, prefix, shop or revocation;
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0016"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
