@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from flask.testing import FlaskClient
 
 from app.auth.context import SESSION_SHOP_ID, SESSION_STAFF
+from app.auth.local import CSRF_SESSION_KEY
 from app.db import UnitOfWork
 from app.models import Shop
 from app.shops import install_shop
@@ -18,6 +19,8 @@ ACME_DOMAIN = "acme-wholesale.myshopify.com"
 ACME_SCOPES = "write_customers,read_customers,read_orders"
 # 23:30 UTC on March 1 is already March 2 in Berlin (CET, UTC+1): the page must show the shop's date.
 ACME_INSTALLED_AT = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+# The CSRF token `sign_in_with_csrf` puts in the session; forms posted in tests send it.
+CSRF = "test-csrf-token"
 
 
 def add_acme(uow: UnitOfWork) -> Shop:
@@ -37,6 +40,14 @@ def sign_in(client: FlaskClient, shop_id: int, staff: str = "Dana Reyes") -> Non
     with client.session_transaction() as session:
         session[SESSION_SHOP_ID] = shop_id
         session[SESSION_STAFF] = staff
+
+
+def sign_in_with_csrf(client: FlaskClient, shop_id: int, staff: str = "Dana Reyes") -> FlaskClient:
+    """Sign in locally and hold the session's CSRF token (`CSRF`), as a page the forms came from would."""
+    sign_in(client, shop_id, staff)
+    with client.session_transaction() as session:
+        session[CSRF_SESSION_KEY] = CSRF
+    return client
 
 
 def card_html(html: str, card_id: str) -> str:

@@ -1,30 +1,17 @@
-"""Segments admin page test support: signing in with a CSRF token, a connected shop, a tagged segment."""
+"""Segments admin page test support: a connected shop, a tagged segment."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask.testing import FlaskClient
-
 from app import services
-from app.auth.local import CSRF_SESSION_KEY
 from app.db import UnitOfWork
 from app.shops import TokenSet, store_token
 from segments.models import Segment, SegmentMember, Subject
-from tests.admin_support import sign_in
 from tests.segments_metrics_support import NOW, add_customer
 
-CSRF = "test-csrf-token"
 EVERYONE = {"match": "all", "conditions": []}
-
-
-def sign_in_with_csrf(client: FlaskClient, shop_id: int) -> FlaskClient:
-    """Sign in locally and hold the session's CSRF token (`CSRF`), as a page the forms came from would."""
-    sign_in(client, shop_id)
-    with client.session_transaction() as session:
-        session[CSRF_SESSION_KEY] = CSRF
-    return client
 
 
 def connect(uow: UnitOfWork, shop_id: int) -> None:

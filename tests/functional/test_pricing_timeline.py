@@ -9,17 +9,14 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from app.auth.local import CSRF_SESSION_KEY
 from app.db import utcnow
 from crm.models import CrmTimelineEvent, SubjectType
 from pricing import timeline
 from pricing.service import csv_io, lists
 from pricing.service.csv_io import ImportMode
 from tests import pricing_support as ps
-from tests.admin_support import add_acme, card_html, sign_in
+from tests.admin_support import CSRF, add_acme, card_html, sign_in_with_csrf
 from tests.pricing_csv_support import csv_bytes
-
-CSRF = "test-csrf-token"
 
 
 @pytest.fixture
@@ -29,10 +26,7 @@ def shop(uow):
 
 @pytest.fixture
 def signed_in(client, shop):
-    sign_in(client, shop.id, staff="Dana Reyes")
-    with client.session_transaction() as session:
-        session[CSRF_SESSION_KEY] = CSRF
-    return client
+    return sign_in_with_csrf(client, shop.id)
 
 
 def events_of(uow, shop_id: int, price_list_id: int) -> list[tuple[str, str, str]]:

@@ -15,10 +15,10 @@ from app.admin.formatting import format_datetime
 from app.db import utcnow
 from segments.models import Subject
 from segments.models_spend import SegmentTagPush, TagPushStatus
-from tests.admin_support import add_acme, card_html
+from tests.admin_support import CSRF, add_acme, card_html, sign_in_with_csrf
 from tests.crm_support import make_shop
 from tests.segments_metrics_support import FakeTags
-from tests.segments_pages_support import CSRF, connect, sign_in_with_csrf, tagged_segment
+from tests.segments_pages_support import connect, tagged_segment
 
 
 @pytest.fixture(autouse=True)

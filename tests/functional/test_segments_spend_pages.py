@@ -15,10 +15,9 @@ from app.db import utcnow
 from segments import metrics, service
 from segments.metrics.acquisition import channel_cac
 from segments.models_spend import MarketingSpend
-from tests.admin_support import add_acme, card_html
+from tests.admin_support import CSRF, add_acme, card_html, sign_in_with_csrf
 from tests.crm_support import make_shop
 from tests.segments_metrics_support import add_customer, add_orders
-from tests.segments_pages_support import CSRF, sign_in_with_csrf
 
 PAGE = "/segments/marketing-spend"
 
