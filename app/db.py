@@ -163,12 +163,13 @@ class Database:
 
     @contextmanager
     def read_connection(self) -> Iterator[Connection]:
-        """A connection for one self-contained read: each statement runs on its own, in autocommit mode.
+        """A connection for one self-contained statement: each statement runs on its own, in autocommit mode.
 
         For a read that needs no transaction, such as authenticating a request: one statement sees a
         consistent snapshot, and on PostgreSQL it is one round trip instead of BEGIN, SELECT, ROLLBACK.
-        Under `bind_to` (tests) it is the bound connection, so the read sees the test's data. Never write
-        through it: writes belong in a unit of work.
+        Under `bind_to` (tests) it is the bound connection, so the read sees the test's data. The only
+        write allowed through it is a single atomic statement, taken through `autocommit_connection`;
+        anything else that writes belongs in a unit of work.
         """
         if isinstance(self._bind, Connection):
             yield self._bind

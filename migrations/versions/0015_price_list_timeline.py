@@ -27,25 +27,22 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TYPE crm_subject_type ADD VALUE IF NOT EXISTS 'price_list'")
         return
-    with op.batch_alter_table("crm_timeline_event") as batch:
-        batch.alter_column(
-            "subject_type",
-            existing_type=sa.Enum(*OLD, name="crm_subject_type"),
-            type_=sa.Enum(*NEW, name="crm_subject_type"),
-            existing_nullable=False,
-        )
+    _sqlite_values(OLD, NEW)
 
 
 def downgrade() -> None:
     # The events go; on PostgreSQL the enum keeps its value (a type's values cannot be dropped in place),
     # which the models of the previous revision never write.
     op.execute("DELETE FROM crm_timeline_event WHERE subject_type = 'price_list'")
-    if op.get_bind().dialect.name == "postgresql":
-        return
+    if op.get_bind().dialect.name != "postgresql":
+        _sqlite_values(NEW, OLD)
+
+
+def _sqlite_values(old: tuple[str, ...], new: tuple[str, ...]) -> None:
     with op.batch_alter_table("crm_timeline_event") as batch:
         batch.alter_column(
             "subject_type",
-            existing_type=sa.Enum(*NEW, name="crm_subject_type"),
-            type_=sa.Enum(*OLD, name="crm_subject_type"),
+            existing_type=sa.Enum(*old, name="crm_subject_type"),
+            type_=sa.Enum(*new, name="crm_subject_type"),
             existing_nullable=False,
         )
