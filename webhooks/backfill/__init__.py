@@ -15,7 +15,8 @@ from flask import Flask
 
 from app import services
 from app.auth.service import shop_installed
-from webhooks.backfill.service import handle_bulk_operation_finish, request_backfill
+from webhooks.backfill.exports import handle_bulk_operation_finish
+from webhooks.backfill.service import request_backfill
 
 __all__ = ["connect_signals", "handle_bulk_operation_finish", "on_shop_installed", "request_backfill"]
 

@@ -11,8 +11,8 @@ from app.errors import NotFound
 from app.shopify.client import client_for_shop
 from app.shops import find_shop_by_domain, normalize_shop_domain
 from webhooks import reconcile
-from webhooks.backfill import service
-from webhooks.sync_models import SyncKind, SyncResource, SyncStatus
+from webhooks.backfill import exports, service
+from webhooks.sync_models import ACTIVE_STATUSES, SyncKind, SyncResource, SyncStatus
 
 # How often a waiting `tradeline backfill` asks Shopify whether the exports have finished.
 WAIT_POLL_S = 10.0
@@ -71,14 +71,14 @@ def run_backfill(
             with services().db.unit_of_work() as uow:
                 tokens = offline_token_provider(shop_id)
                 with client_for_shop(uow, shop_id=shop_id, token_provider=tokens) as client:
-                    service.poll_shop(uow, client, shop_id=shop_id)
+                    exports.poll_shop(uow, client, shop_id=shop_id)
                 uow.commit()
         states = {resource: _describe(resource, shop_id) for resource in resources}
         for resource, (_status, text) in states.items():
             if shown.get(resource) != text:
                 echo(text)
                 shown[resource] = text
-        if not any(status in service.ACTIVE_STATUSES for status, _ in states.values()):
+        if not any(status in ACTIVE_STATUSES for status, _ in states.values()):
             failed = any(status is SyncStatus.FAILED for status, _ in states.values())
             return 1 if failed else 0
         sleep(poll_s)

@@ -11,7 +11,7 @@ from app.auth.tokens import offline_token_provider
 from app.db import UnitOfWork
 from app.shopify.client import client_for_shop
 from app.shops import get_shop
-from webhooks.backfill import importer, service
+from webhooks.backfill import exports, importer, service
 from webhooks.sync_models import SyncKind, SyncRun, SyncStatus
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def start_exports(shop_id: int) -> int:
             uow.commit()
             return 0
         with client_for_shop(uow, shop_id=shop_id, token_provider=offline_token_provider(shop_id)) as client:
-            return len(service.start_exports(uow, client, shop_id=shop_id))
+            return len(exports.start_exports(uow, client, shop_id=shop_id))
 
 
 def import_run(run_id: int) -> str | None:
@@ -38,7 +38,7 @@ def poll_bulk_operations() -> dict[str, int]:
     """Periodic (every 30 s): move on active backfills whose finish webhook is late, or whose worker died."""
     totals = {"shops": 0, "polled": 0, "finished": 0, "restarted": 0, "resumed": 0}
     with services().db.unit_of_work() as uow:
-        shop_ids = list(service.runs_to_poll(uow))
+        shop_ids = list(exports.runs_to_poll(uow))
     for shop_id in shop_ids:
         totals["shops"] += 1
         with services().db.unit_of_work() as uow:
@@ -50,7 +50,7 @@ def poll_bulk_operations() -> dict[str, int]:
             with client_for_shop(
                 uow, shop_id=shop_id, token_provider=offline_token_provider(shop_id)
             ) as client:
-                report = service.poll_shop(uow, client, shop_id=shop_id)
+                report = exports.poll_shop(uow, client, shop_id=shop_id)
             uow.commit()
         for key, value in report.items():
             totals[key] += value

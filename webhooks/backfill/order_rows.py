@@ -26,19 +26,9 @@ from app.money import normalize_currency
 from crm import rules
 from crm.models import FinancialStatus, FulfillmentStatus
 from crm.payloads import format_tags, parse_datetime, parse_enum, parse_money, parse_tags
-from webhooks.bulk_mapping import (
-    EMAIL_CHARS,
-    NAME_CHARS,
-    _gid_of,
-    _integer,
-    _lower,
-    _money,
-    _object,
-    _tags,
-    _text,
-    fulfillment_status,
-    gid_number,
-)
+from webhooks.bulk_mapping.payloads import fulfillment_status
+from webhooks.bulk_mapping.records import EMAIL_CHARS, NAME_CHARS, _integer, _text, order_origin
+from webhooks.bulk_mapping.values import _gid_of, _lower, _money, _object, _tags, gid_number
 
 # The temporary tables' columns, in COPY order (the writer creates the tables from these names).
 ORDER_COLUMNS = (
@@ -227,11 +217,7 @@ def order_rows(
     shopify_id = gid_number(node.get("id"), "Order")
     updated_at = timestamp(node.get("updatedAt"))
     currency = _currency(node.get("currencyCode"))
-    journey = _object(node, "customerJourneySummary")
-    first_visit = _object(journey, "firstVisit") if journey else None
-    source = _text(node.get("sourceName"))
-    referring = _text(first_visit.get("referrerUrl"), None) if first_visit else None
-    landing = _text(first_visit.get("landingPage"), None) if first_visit else None
+    source, referring, landing = order_origin(node)
     email = _text(node.get("email"), EMAIL_CHARS)
     customer = _gid_of(node, "customer")
     entity = _object(node, "purchasingEntity")
