@@ -12,8 +12,6 @@ in-process list, and scheduled jobs (`at` / `delay`) run immediately instead of 
 
 from __future__ import annotations
 
-import hashlib
-import importlib
 import logging
 import re
 import uuid
@@ -32,6 +30,10 @@ from rq.job import Job, JobStatus
 from rq.worker_registration import REDIS_WORKER_KEYS
 
 from app.db import UnitOfWork, utcnow
+from app.job_ids import func_path, resolve_func
+
+# Callers name their jobs through this module.
+from app.job_ids import job_id as job_id
 from app.logging_setup import current_log_context, log_context
 
 log = logging.getLogger(__name__)
@@ -48,10 +50,6 @@ PENDING_STATUSES = frozenset(
 )
 INLINE_FAILURES_KEPT = 100
 REDIS_TIMEOUT_S = 5
-MAX_JOB_ID_CHARS = 200
-# Kept verbatim in job ids; "_" is the separator, so it never appears inside a part.
-_JOB_ID_PART = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-JOB_ID_DIGEST_CHARS = 20
 _RQ_JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
 _EXTENSION = "tradeline_jobs"
 
@@ -75,54 +73,6 @@ class FailedJob:
     queue: str
     error: str
     ended_at: datetime | None
-
-
-def job_id(*parts: str | int) -> str:
-    """A deterministic job id from the work it does: job_id("refresh-token", 42) -> "refresh-token_42".
-
-    RQ accepts only letters, digits, "_" and "-" in ids: a part made of letters, digits and "-" is kept
-    as is, any other part (a domain, a GID) is replaced by a digest of it, so the id stays deterministic.
-    """
-    if not parts:
-        raise ValueError("job_id needs at least one part")
-    texts = []
-    for part in parts:
-        text = str(part)
-        if not text:
-            raise ValueError("job id parts must not be empty")
-        if not _JOB_ID_PART.match(text):
-            text = "h" + hashlib.sha256(text.encode()).hexdigest()[:JOB_ID_DIGEST_CHARS]
-        texts.append(text)
-    value = "_".join(texts)
-    if len(value) > MAX_JOB_ID_CHARS:
-        raise ValueError(f"job id longer than {MAX_JOB_ID_CHARS} characters: {value[:40]}...")
-    return value
-
-
-def func_path(func: str | Callable[..., Any]) -> str:
-    """The dotted import path of a job function; workers import it by this name."""
-    if isinstance(func, str):
-        module, _, name = func.rpartition(".")
-        if not module or not name:
-            raise ValueError(f"job function {func!r} must be a dotted path like 'app.auth.jobs.refresh'")
-        return func
-    module = getattr(func, "__module__", None)
-    qualname = getattr(func, "__qualname__", "")
-    if not module or module == "__main__" or "<" in qualname or "." in qualname:
-        raise ValueError(f"job function {func!r} must be a module-level function importable by workers")
-    return f"{module}.{qualname}"
-
-
-def resolve_func(path: str) -> Callable[..., Any]:
-    """Import the job function named by a dotted path."""
-    module_name, _, name = path.rpartition(".")
-    try:
-        func = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError) as exc:
-        raise LookupError(f"job function {path!r} cannot be imported: {exc}") from exc
-    if not callable(func):
-        raise LookupError(f"job function {path!r} is not callable")
-    return func
 
 
 def enqueue(

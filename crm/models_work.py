@@ -1,6 +1,6 @@
 """The CRM's own work records: staff members, notes, follow-up tasks and sales-rep assignments.
 
-Unlike crm/models.py these rows are not mirrored from Shopify: staff write them in the admin (or
+Unlike crm/models/ these rows are not mirrored from Shopify: staff write them in the admin (or
 through the API), and each write lands on the subject's timeline in the same transaction.
 
 Who a staff member is (`CrmStaffMember.identity`, unique per shop):

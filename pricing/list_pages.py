@@ -1,9 +1,9 @@
 """What the price list pages show, read through pricing.service.lists and crm.queries: a list's status as
 merchants see it (scheduled and expired are active lists outside their window), who a list applies to, one
-list's page, and the look-ups its forms need (a variant by SKU, a product by handle).
+list's page; the look-ups its forms need (a variant by SKU, a product by handle) are in pricing.list_forms.
 
 The few reads the lists service does not offer (the audience summary of many lists in one statement, names
-of what adjustments, tiers and rules point at, variants by SKU) are small queries here, scoped by shop.
+of what adjustments, tiers and rules point at) are small queries here, scoped by shop.
 """
 
 from __future__ import annotations
@@ -11,19 +11,27 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app.api.pagination import Page
 from app.api.problems import InvalidParameter
 from app.db import UnitOfWork
 from app.errors import InvalidInput
-from app.money import round_money
 from crm import queries
 from crm.models import CrmCompanyLocation, CrmProduct, CrmVariant
+from pricing.list_forms import (
+    amount_text,
+    find_scope_target,
+    find_variant,
+    local_input,
+    number_text,
+    parse_local_datetime,
+    percent_text,
+    rule_text,
+)
 from pricing.models import (
     AdjustmentScope,
     AssignmentTarget,
@@ -32,15 +40,34 @@ from pricing.models import (
     PriceList,
     PriceListAssignment,
     PriceListStatus,
-    QuantityRule,
     VolumeTier,
 )
 from pricing.service import lists
-from pricing.validation import PricingInputError
+
+# The pages' views read the form helpers through this module too.
+__all__ = [
+    "AccountMatch",
+    "DisplayState",
+    "ListPage",
+    "Named",
+    "TierGroup",
+    "amount_text",
+    "audience_summaries",
+    "collection_choices",
+    "display_state",
+    "find_scope_target",
+    "find_variant",
+    "load_list_page",
+    "local_input",
+    "number_text",
+    "parse_local_datetime",
+    "percent_text",
+    "rule_text",
+    "variant_label",
+]
 
 ENTRIES_PER_PAGE = 25
 WHO_RESULTS = 8
-MAX_SHOPIFY_ID = 2**63 - 1
 COLLECTION_CHOICES = 250
 # Words for each assignment target in the lists table: (one, many).
 AUDIENCE_WORDS = {
@@ -75,32 +102,6 @@ def display_state(price_list: PriceList, now: datetime) -> DisplayState:
     if price_list.starts_at is not None and price_list.starts_at > now:
         return DisplayState("scheduled", "Scheduled", "attention")
     return DisplayState("active", "Active", "success")
-
-
-# -- dates in the shop's zone ---------------------------------------------------------------------
-
-
-def parse_local_datetime(raw: str, zone: tzinfo, *, field: str) -> datetime | None:
-    """A `datetime-local` value (2026-12-01T09:00) in the shop's zone, as an aware datetime; '' is None."""
-    text = raw.strip()
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise PricingInputError(
-            f"{text!r} is not a date and time such as 2026-12-01 09:00", field=field
-        ) from None
-    if value.tzinfo is not None:
-        raise PricingInputError(
-            "Enter the date and time in the shop's time zone, without an offset", field=field
-        )
-    return value.replace(tzinfo=zone)
-
-
-def local_input(value: datetime | None, zone: tzinfo) -> str:
-    """An aware datetime as a `datetime-local` value in the shop's zone ('' for None)."""
-    return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
 
 
 # -- the lists table ------------------------------------------------------------------------------
@@ -350,79 +351,3 @@ def collection_choices(uow: UnitOfWork, shop_id: int) -> list[tuple[int, str]]:
         .limit(COLLECTION_CHOICES)
     ).all()
     return [(sid, title or f"Collection {sid}") for sid, title in rows]
-
-
-# -- look-ups for the forms -----------------------------------------------------------------------
-
-
-def find_variant(uow: UnitOfWork, *, shop_id: int, text: str, field: str = "sku") -> int:
-    """The live variant with this SKU (or Shopify variant id), as crm_variant.id; else a field error."""
-    value = text.strip()
-    if not value:
-        raise PricingInputError("Enter the variant's SKU", field=field)
-    conditions = [func.lower(CrmVariant.sku) == value.lower()]
-    if value.isascii() and value.isdigit() and int(value) <= MAX_SHOPIFY_ID:
-        conditions.append(CrmVariant.shopify_id == int(value))
-    found = uow.session.scalars(
-        select(CrmVariant.id)
-        .where(CrmVariant.shop_id == shop_id, CrmVariant.deleted_at.is_(None), or_(*conditions))
-        .limit(2)
-    ).all()
-    if not found:
-        raise PricingInputError(f"No variant has the SKU {value!r} in your catalog", field=field)
-    if len(found) > 1:
-        raise PricingInputError(
-            f"Several variants have the SKU {value!r}: give the Shopify variant id instead", field=field
-        )
-    return found[0]
-
-
-def find_scope_target(uow: UnitOfWork, *, shop_id: int, scope: str, text: str) -> int | None:
-    """The Shopify id an adjustment names: a product by handle or id, a variant by SKU or id, a collection
-    by id or handle; None for the list-wide scope.
-    """
-    value = text.strip()
-    if scope == AdjustmentScope.ALL.value:
-        return None
-    if not value:
-        raise PricingInputError(f"Name the {scope} the adjustment applies to", field="target")
-    if scope == AdjustmentScope.VARIANT.value:
-        variant_id = find_variant(uow, shop_id=shop_id, text=value, field="target")
-        return uow.session.scalar(select(CrmVariant.shopify_id).where(CrmVariant.id == variant_id))
-    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_SHOPIFY_ID:
-        return int(value)
-    model: Any = CrmProduct if scope == AdjustmentScope.PRODUCT.value else Collection
-    if model is CrmProduct or scope == AdjustmentScope.COLLECTION.value:
-        found = uow.session.scalar(
-            select(model.shopify_id)
-            .where(model.shop_id == shop_id, func.lower(model.handle) == value.lower())
-            .limit(1)
-        )
-        if found is not None:
-            return int(found)
-    raise PricingInputError(f"No {scope} has the handle or Shopify id {value!r}", field="target")
-
-
-def amount_text(value: Decimal | None, currency: str) -> str:
-    """A stored amount as a form shows it: the currency's decimals (`12.50`), '' for None."""
-    return "" if value is None else f"{round_money(value, currency):f}"
-
-
-def number_text(value: Decimal | None) -> str:
-    """A stored number without trailing zeros (`12.5`), '' for None."""
-    return "" if value is None else f"{value.normalize():f}"
-
-
-def percent_text(value: Decimal) -> str:
-    """`-15 %` / `+10 %` for a signed adjustment."""
-    text = f"{value.normalize():f}"
-    return f"{'+' if value > 0 else ''}{text} %"
-
-
-def rule_text(rule: QuantityRule) -> str:
-    """`min 6 · max 120 · by 6`."""
-    parts = [f"min {rule.minimum}"]
-    if rule.maximum is not None:
-        parts.append(f"max {rule.maximum}")
-    parts.append(f"by {rule.increment}")
-    return " · ".join(parts)

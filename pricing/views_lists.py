@@ -111,7 +111,7 @@ def failed(exc: DomainError, form: str) -> dict[str, dict[str, Any]]:
     field = getattr(exc, "field", None) or ""
     message = exc.detail
     if not field:
-        # Service messages without a field read "field: message" (see crm.views._field_error).
+        # Service messages without a field read "field: message" (see crm.views._shared._field_error).
         head, sep, rest = message.partition(": ")
         if sep and head.isidentifier():
             field, message = head, rest

@@ -6,75 +6,41 @@ app.api.crm_schemas. Ids in paths, filters and bodies are Tradeline's; every res
 `shopify_id` and `admin_graphql_api_id` so an integrator can cross-reference Shopify. Money is
 `{"amount": "<decimal string>", "currency_code": "USD"}`, timestamps ISO 8601 in UTC. Reads go through
 crm.queries and writes through crm.notes, both scoped to the key's shop: another shop's id is a 404,
-exactly like an id that does not exist.
+exactly like an id that does not exist. The note and task endpoints live in app.api.crm_work.
 """
 
 from __future__ import annotations
 
 from flask import g, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from app.api.auth import api_key_required, current_api_shop, request_uow
-from app.api.crm_inputs import (
-    NOTE_FIELDS,
-    TASK_FIELDS,
-    InvalidFields,
-    QueryArgs,
-    enum_values,
-    field_errors,
-    note_text,
-    path_id,
-    task_input,
-)
-from app.api.crm_schemas import (
-    COMPANY,
-    COMPANY_DETAIL,
+from app.api.auth import api_key_required, request_uow
+from app.api.crm_inputs import QueryArgs, enum_values, path_id
+from app.api.crm_parameters import (
     COMPANY_PARAMETERS,
-    CUSTOMER,
     CUSTOMER_PARAMETERS,
-    NOTE,
-    NOTE_INPUT,
-    ORDER,
-    ORDER_DETAIL,
     ORDER_PARAMETERS,
-    PRODUCT,
     PRODUCT_PARAMETERS,
-    TASK,
-    TASK_INPUT,
-    TASK_PARAMETERS,
 )
+from app.api.crm_schemas import COMPANY, COMPANY_DETAIL, CUSTOMER, ORDER, ORDER_DETAIL, PRODUCT
 from app.api.crm_serializers import (
     company_json,
     contact_json,
     customer_json,
     location_json,
-    note_json,
     order_detail_json,
     order_json,
     product_json,
-    task_json,
 )
-from app.api.inputs import json_body
+
+# Importing crm_work registers the note and task routes too; the pricing endpoints take api_actor from here.
+from app.api.crm_work import api_actor as api_actor
 from app.api.openapi import operation
 from app.api.pagination import page_args
 from app.api.responses import data_response, list_response
 from app.api.views import bp
-from app.db import UnitOfWork, utcnow
-from app.errors import InvalidInput, NotFound
-from app.models import ApiKey
 from crm import notes, queries
-from crm.models import (
-    CrmCompany,
-    CrmCustomer,
-    CustomerState,
-    FinancialStatus,
-    FulfillmentStatus,
-    ProductStatus,
-    SubjectType,
-)
-from crm.models_work import CrmTask
+from crm.models import CustomerState, FinancialStatus, FulfillmentStatus, ProductStatus
 
 # -- reads ----------------------------------------------------------------------------------------
 
@@ -239,215 +205,3 @@ def product(product_id: int) -> ResponseReturnValue:
     """Show one product with its live variants."""
     row = queries.get_product(request_uow(), shop_id=g.shop_id, product_id=path_id(product_id, "product"))
     return data_response(product_json(row))
-
-
-def _require(model: type[CrmCustomer] | type[CrmCompany], kind: str, row_id: int) -> int:
-    """The id of the shop's customer or company, else NotFound (one indexed lookup)."""
-    found = request_uow().session.scalar(
-        select(model.id).where(model.shop_id == g.shop_id, model.id == path_id(row_id, kind))
-    )
-    if found is None:
-        raise NotFound(f"{kind} {row_id} not found")
-    return found
-
-
-def _notes(subject_type: SubjectType, subject_id: int) -> ResponseReturnValue:
-    paging = page_args(request.args)
-    if subject_type is SubjectType.CUSTOMER:
-        subject = {"customer_id": _require(CrmCustomer, "customer", subject_id)}
-    else:
-        subject = {"company_id": _require(CrmCompany, "company", subject_id)}
-    page = queries.list_notes(
-        request_uow(), shop_id=g.shop_id, **subject, limit=paging.limit, cursor=paging.cursor
-    )
-    return list_response(page, note_json)
-
-
-@bp.get("/customers/<int:customer_id>/notes")
-@api_key_required
-@operation("List a customer's notes", description="Newest first.", response=NOTE, many=True, tags=("notes",))
-def customer_notes(customer_id: int) -> ResponseReturnValue:
-    """List the notes on a customer."""
-    return _notes(SubjectType.CUSTOMER, customer_id)
-
-
-@bp.get("/companies/<int:company_id>/notes")
-@api_key_required
-@operation("List a company's notes", description="Newest first.", response=NOTE, many=True, tags=("notes",))
-def company_notes(company_id: int) -> ResponseReturnValue:
-    """List the notes on a company."""
-    return _notes(SubjectType.COMPANY, company_id)
-
-
-@bp.get("/tasks")
-@api_key_required
-@operation(
-    "List follow-up tasks",
-    description="Open tasks by default, soonest due first; tasks of deleted customers and companies too.",
-    response=TASK,
-    many=True,
-    parameters=TASK_PARAMETERS,
-    tags=("tasks",),
-)
-def tasks() -> ResponseReturnValue:
-    """List the shop's tasks."""
-    paging = page_args(request.args)
-    args = QueryArgs(request.args)
-    filters = {
-        "status": args.choice("status", queries.TASK_STATUSES) or "open",
-        "assignee_id": args.row_id("assignee_id"),
-        "customer_id": args.row_id("customer_id"),
-        "company_id": args.row_id("company_id"),
-        "due": args.choice("due", queries.TASK_DUE),
-        "search": args.text("search"),
-        "sort": args.choice("sort", queries.TASK_SORTS),
-    }
-    uow = request_uow()
-    today = None
-    if filters["due"] in {"overdue", "today", "upcoming"}:
-        # Due dates are days of the shop's calendar: "today" is the shop's, not the server's.
-        today = queries.shop_today(current_api_shop().timezone, utcnow())
-    page = queries.list_tasks(
-        uow, shop_id=g.shop_id, **filters, today=today, limit=paging.limit, cursor=paging.cursor
-    )
-    return list_response(page, task_json)
-
-
-@bp.get("/tasks/<int:task_id>")
-@api_key_required
-@operation("Get a task", response=TASK, tags=("tasks",))
-def task(task_id: int) -> ResponseReturnValue:
-    """Show one task."""
-    row = request_uow().session.scalar(
-        select(CrmTask)
-        .where(CrmTask.shop_id == g.shop_id, CrmTask.id == path_id(task_id, "task"))
-        .options(selectinload(CrmTask.assignee))
-    )
-    if row is None:
-        raise NotFound(f"task {task_id} not found")
-    return data_response(task_json(row))
-
-
-# -- writes ---------------------------------------------------------------------------------------
-
-
-def api_actor(uow: UnitOfWork) -> notes.Actor:
-    """The API key as the author of a change: 'API: <key name>' on notes, tasks and the timeline."""
-    name = uow.session.scalar(
-        select(ApiKey.name).where(ApiKey.id == g.api_key_id, ApiKey.shop_id == g.shop_id)
-    )
-    return notes.Actor(label=f"API: {name}")
-
-
-def _add_note(subject_type: SubjectType, subject_id: int) -> ResponseReturnValue:
-    text = note_text(json_body())
-    uow = request_uow()
-    try:
-        note = notes.add_note(
-            uow,
-            shop_id=g.shop_id,
-            subject_type=subject_type,
-            subject_id=path_id(subject_id, subject_type.value),
-            body=text,
-            author=api_actor(uow),
-        )
-    except NotFound:
-        raise NotFound(f"{subject_type.value} {subject_id} not found") from None
-    except InvalidInput as exc:
-        raise field_errors(NOTE_FIELDS, exc) from None
-    payload = note_json(note)
-    uow.commit()
-    return data_response(payload, status=201)
-
-
-@bp.post("/customers/<int:customer_id>/notes")
-@api_key_required
-@operation(
-    "Add a note to a customer",
-    description="The note is written by the API key (its name is the author) and lands on the customer's "
-    "timeline.",
-    request_body=NOTE_INPUT,
-    response=NOTE,
-    status=201,
-    tags=("notes",),
-)
-def add_customer_note(customer_id: int) -> ResponseReturnValue:
-    """Add a note to a customer."""
-    return _add_note(SubjectType.CUSTOMER, customer_id)
-
-
-@bp.post("/companies/<int:company_id>/notes")
-@api_key_required
-@operation(
-    "Add a note to a company",
-    description="The note is written by the API key (its name is the author) and lands on the company's "
-    "timeline.",
-    request_body=NOTE_INPUT,
-    response=NOTE,
-    status=201,
-    tags=("notes",),
-)
-def add_company_note(company_id: int) -> ResponseReturnValue:
-    """Add a note to a company."""
-    return _add_note(SubjectType.COMPANY, company_id)
-
-
-@bp.post("/tasks")
-@api_key_required
-@operation(
-    "Create a follow-up task",
-    description="A task about one customer or one company, optionally due on a day and assigned to a staff "
-    "member; created by the API key and shown on the account's timeline.",
-    request_body=TASK_INPUT,
-    response=TASK,
-    status=201,
-    tags=("tasks",),
-)
-def create_task() -> ResponseReturnValue:
-    """Create a follow-up task."""
-    wanted = task_input(json_body())
-    uow = request_uow()
-    subject_field = f"{wanted.subject_type.value}_id"
-    try:
-        task = notes.add_task(
-            uow,
-            shop_id=g.shop_id,
-            subject_type=wanted.subject_type,
-            subject_id=wanted.subject_id,
-            title=wanted.title,
-            due_on=wanted.due_on,
-            assignee_id=wanted.assignee_id,
-            author=api_actor(uow),
-        )
-    except NotFound:
-        # The id is the body's, not the URL's: an unknown one is a bad field, not a missing resource.
-        raise InvalidFields(
-            [(subject_field, f"no {wanted.subject_type.value} {wanted.subject_id} in this shop")]
-        ) from None
-    except InvalidInput as exc:
-        raise field_errors(TASK_FIELDS, exc) from None
-    payload = task_json(task)
-    uow.commit()
-    return data_response(payload, status=201)
-
-
-@bp.post("/tasks/<int:task_id>/complete")
-@api_key_required
-@operation(
-    "Complete a task",
-    description="Marks the task done (by the API key); completing a done task changes nothing.",
-    response=TASK,
-    tags=("tasks",),
-)
-def complete_task(task_id: int) -> ResponseReturnValue:
-    """Mark a task done."""
-    uow = request_uow()
-    try:
-        task = notes.complete_task(
-            uow, shop_id=g.shop_id, task_id=path_id(task_id, "task"), actor=api_actor(uow)
-        )
-    except NotFound:
-        raise NotFound(f"task {task_id} not found") from None
-    payload = task_json(task)
-    uow.commit()
-    return data_response(payload)

@@ -1,98 +1,32 @@
-"""OpenAPI schemas and query parameters of the CRM endpoints: customers, companies, orders, products, work."""
+"""OpenAPI schemas of the CRM resources: customers, companies, orders, products, notes and tasks."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from app.api.openapi import Schema
+from app.api.schema_types import (
+    ADDRESS,
+    COUNT,
+    FLAG,
+    ID,
+    MONEY,
+    MONEY_OR_NULL,
+    SHOPIFY_ID,
+    TAG_LIST,
+    TEXT,
+    TIMESTAMP,
+    TIMESTAMP_SET,
+    enum_of,
+    gid,
+    mirror_fields,
+    obj,
+)
+
+# The segments schemas import their building blocks from here, query among them.
+from app.api.schema_types import query as query
 from crm.models import CustomerState, FinancialStatus, FulfillmentStatus, MarketingState, ProductStatus
 from crm.notes import NOTE_MAX_CHARS, TITLE_MAX_CHARS
-from crm.queries import (
-    COMPANY_SORTS,
-    CUSTOMER_SORTS,
-    ORDER_SORTS,
-    PRODUCT_SORTS,
-    TASK_DUE,
-    TASK_SORTS,
-    TASK_STATUSES,
-)
-
-ID = {"type": "integer", "description": "Tradeline's id: the one the API's paths and filters take."}
-SHOPIFY_ID = {"type": "integer", "description": "Shopify's numeric id (the tail of admin_graphql_api_id)."}
-TIMESTAMP = {"type": ["string", "null"], "format": "date-time", "description": "ISO 8601, UTC"}
-TIMESTAMP_SET = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC"}
-TEXT = {"type": ["string", "null"]}
-FLAG = {"type": ["boolean", "null"]}
-COUNT = {"type": "integer", "minimum": 0}
-TAG_LIST = {"type": "array", "items": {"type": "string"}}
-# Addresses are kept as Shopify sent them (REST shape), so their keys follow Shopify's documentation.
-ADDRESS = {"type": ["object", "null"], "description": "The address as Shopify sends it (REST shape)."}
-
-
-def gid(resource: str) -> dict[str, Any]:
-    """The schema of a Shopify GraphQL id of `resource`."""
-    return {
-        "type": "string",
-        "description": f"Shopify's GraphQL id of the {resource}.",
-        "examples": [f"gid://shopify/{resource}/1234567890"],
-    }
-
-
-def enum_of(members: Any, *, nullable: bool = True, description: str | None = None) -> dict[str, Any]:
-    """A string enum of a Python enum's values (plus null when the column may be empty)."""
-    values: list[Any] = [member.value for member in members]
-    schema: dict[str, Any] = {"type": ["string", "null"] if nullable else "string"}
-    schema["enum"] = [*values, None] if nullable else values
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def mirror_fields(resource: str) -> dict[str, Any]:
-    """The id and timestamp properties every Shopify-mirrored resource has."""
-    return {
-        "id": ID,
-        "shopify_id": SHOPIFY_ID,
-        "admin_graphql_api_id": gid(resource),
-        "shopify_created_at": {**TIMESTAMP, "description": "When Shopify says it was created (UTC)."},
-        "shopify_updated_at": {
-            **TIMESTAMP,
-            "description": "Shopify's updated_at of the payload applied; null: known by reference only.",
-        },
-        "created_at": {**TIMESTAMP_SET, "description": "When Tradeline first stored it (UTC)."},
-        "updated_at": {
-            **TIMESTAMP_SET,
-            "description": "When Tradeline last changed it (UTC); what `updated_since` compares with.",
-        },
-        "deleted_at": {
-            **TIMESTAMP,
-            "description": "When it was deleted in Shopify; deleted rows are not listed.",
-        },
-    }
-
-
-def obj(name: str, description: str, properties: dict[str, Any]) -> Schema:
-    """A named object schema whose properties are all present in every response."""
-    return Schema(
-        name,
-        {
-            "type": "object",
-            "description": description,
-            "required": list(properties),
-            "properties": properties,
-        },
-    )
-
-
-MONEY = obj(
-    "Money",
-    "An exact amount: a decimal string (never a float) and its ISO 4217 currency.",
-    {
-        "amount": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["298.77"]},
-        "currency_code": {"type": "string", "pattern": "^[A-Z]{3}$", "examples": ["USD"]},
-    },
-)
-MONEY_OR_NULL = {"anyOf": [MONEY, {"type": "null"}]}
 
 STAFF_MEMBER = obj(
     "StaffMember",
@@ -392,115 +326,4 @@ TASK_INPUT = Schema(
         },
         "oneOf": [{"required": ["customer_id"]}, {"required": ["company_id"]}],
     },
-)
-
-
-def query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """An optional query parameter."""
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
-
-
-def sort_parameter(sorts: tuple[str, ...], default: str) -> dict[str, Any]:
-    return query(
-        "sort",
-        "The order of the list: a field, prefixed with '-' for descending.",
-        {"type": "string", "enum": list(sorts), "default": default},
-    )
-
-
-def updated_since(resource: str) -> dict[str, Any]:
-    return query(
-        "updated_since",
-        f"Only {resource} Tradeline changed at or after this moment (ISO 8601 with an offset, or a date "
-        "meaning its midnight UTC): poll with the time of your last sync to pick up changes.",
-        {"type": "string", "format": "date-time"},
-    )
-
-
-ID_FILTER = {"type": "integer", "minimum": 1}
-SEARCH = query(
-    "search",
-    "Words that must each appear (case-insensitive) in the name, email or company.",
-    {"type": "string"},
-)
-
-CUSTOMER_PARAMETERS = (
-    SEARCH,
-    query("tag", "Only customers with this tag (case-insensitive).", {"type": "string"}),
-    query("company_id", "Only customers whose primary company is this one.", ID_FILTER),
-    query("state", "Only customers in this account state.", enum_of(CustomerState, nullable=False)),
-    query("sales_rep_id", "Only customers whose sales rep is this staff member.", ID_FILTER),
-    updated_since("customers"),
-    sort_parameter(CUSTOMER_SORTS, "name"),
-)
-COMPANY_PARAMETERS = (
-    query(
-        "search",
-        "Words that must each appear in the name, external id, or a contact's name or email.",
-        {"type": "string"},
-    ),
-    query("sales_rep_id", "Only companies whose sales rep is this staff member.", ID_FILTER),
-    updated_since("companies"),
-    sort_parameter(COMPANY_SORTS, "name"),
-)
-ORDER_PARAMETERS = (
-    query("customer_id", "Only this customer's orders.", ID_FILTER),
-    query("company_id", "Only this company's orders.", ID_FILTER),
-    query(
-        "financial_status", "Only orders with this payment state.", enum_of(FinancialStatus, nullable=False)
-    ),
-    query(
-        "fulfillment_status",
-        "Only orders with this shipping state.",
-        enum_of(FulfillmentStatus, nullable=False),
-    ),
-    query(
-        "processed_since",
-        "Only orders processed at or after this moment (ISO 8601 with an offset, or a date: midnight UTC).",
-        {"type": "string", "format": "date-time"},
-    ),
-    query(
-        "processed_until",
-        "Only orders processed at or before this moment (ISO 8601 with an offset, or a date: its end, UTC).",
-        {"type": "string", "format": "date-time"},
-    ),
-    query("search", "Words that must each appear in the order name, email or PO number.", {"type": "string"}),
-    sort_parameter(ORDER_SORTS, "-processed_at"),
-)
-PRODUCT_PARAMETERS = (
-    query(
-        "search",
-        "Words that must each appear in the title, handle, vendor or a variant's SKU.",
-        {"type": "string"},
-    ),
-    query("status", "Only products with this status.", enum_of(ProductStatus, nullable=False)),
-    query("sku", "Only products with a variant whose SKU is exactly this.", {"type": "string"}),
-    query("vendor", "Only products of this vendor (case-insensitive).", {"type": "string"}),
-    sort_parameter(PRODUCT_SORTS, "title"),
-)
-TASK_PARAMETERS = (
-    query(
-        "status",
-        "open (the default), done, or all.",
-        {"type": "string", "enum": list(TASK_STATUSES), "default": "open"},
-    ),
-    query("assignee_id", "Only tasks assigned to this staff member.", ID_FILTER),
-    query("customer_id", "Only tasks about this customer.", ID_FILTER),
-    query("company_id", "Only tasks about this company.", ID_FILTER),
-    query(
-        "due",
-        "overdue (open and due before today), today, upcoming (due after today) or none (no due date); "
-        "today is the shop's date in its time zone.",
-        {"type": "string", "enum": list(TASK_DUE)},
-    ),
-    query(
-        "search",
-        "Words that must each appear in the title or the customer's or company's name.",
-        {"type": "string"},
-    ),
-    query(
-        "sort",
-        "The order of the list; by default open tasks soonest due first, done ones latest completed first.",
-        {"type": "string", "enum": list(TASK_SORTS)},
-    ),
 )

@@ -15,6 +15,21 @@ from app.api.inputs import json_body
 from app.api.openapi import operation
 from app.api.pagination import page_args
 from app.api.pricing import ONE, array_of, committed, done, list_id
+from app.api.pricing_contents_schemas import (
+    ADJUSTMENT,
+    ADJUSTMENT_INPUT,
+    ASSIGNMENT,
+    ASSIGNMENT_INPUT,
+    BULK_INPUT,
+    BULK_RESULT,
+    ENTRY,
+    ENTRY_INPUT,
+    ENTRY_PARAMETERS,
+    RULE,
+    RULE_INPUT,
+    TIER,
+    TIERS_INPUT,
+)
 from app.api.pricing_inputs import (
     ADJUSTMENT_FIELDS,
     ASSIGNMENT_FIELDS,
@@ -29,21 +44,6 @@ from app.api.pricing_inputs import (
     field_errors,
     objects,
     row_id,
-)
-from app.api.pricing_schemas import (
-    ADJUSTMENT,
-    ADJUSTMENT_INPUT,
-    ASSIGNMENT,
-    ASSIGNMENT_INPUT,
-    BULK_INPUT,
-    BULK_RESULT,
-    ENTRY,
-    ENTRY_INPUT,
-    ENTRY_PARAMETERS,
-    RULE,
-    RULE_INPUT,
-    TIER,
-    TIERS_INPUT,
 )
 from app.api.pricing_serializers import adjustment_json, assignment_json, entry_json, rule_json, tier_json
 from app.api.responses import data_response, list_response

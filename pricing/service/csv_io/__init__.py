@@ -24,13 +24,8 @@ from __future__ import annotations
 from pricing.service.csv_io.diff import SAMPLE_SIZE, Change, DiffRow, FieldChange, ImportMode, ImportReport
 from pricing.service.csv_io.export import export_csv, export_filename
 from pricing.service.csv_io.format import CsvFileError, RowError
-from pricing.service.csv_io.importer import (
-    CHUNK_ROWS,
-    ImportRejected,
-    StaleDryRun,
-    apply_import,
-    dry_run,
-)
+from pricing.service.csv_io.full_pass import CHUNK_ROWS
+from pricing.service.csv_io.importer import ImportRejected, StaleDryRun, apply_import, dry_run
 from pricing.service.csv_io.store import list_fingerprint
 from pricing.service.csv_io.uploads import (
     MAX_UPLOAD_BYTES,

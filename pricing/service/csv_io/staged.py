@@ -157,7 +157,7 @@ def _load(cursor: Any, path: Path) -> str:
 
 
 # A row by variant_id must still find that variant (live, of this shop) with the SKU it gave; a row by
-# SKU must still find exactly one live variant with it, the same one. The rules of importer._resolve.
+# SKU must still find exactly one live variant with it, the same one. The rules of full_pass._resolve.
 MOVED_ROWS = f"""
 SELECT count(*) FROM {STAGE_TABLE} s
 WHERE s.tag = '{ROW}' AND CASE
