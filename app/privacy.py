@@ -351,9 +351,10 @@ def erase_shop(uow: UnitOfWork, *, shop_id: int, registry: PrivacyRegistry) -> d
 
     The contexts' shop erasers run first (for data outside the database), then every tenant table is
     emptied of the shop's rows, children before parents, and the shop row goes last. Every tenant
-    table also references `app_shop` ON DELETE CASCADE, so nothing is missed either way; the table by
-    table deletes give the per-table counts for the log. Returns rows deleted per table (empty for a
-    shop that is gone already).
+    table also references `app_shop` ON DELETE CASCADE, or (the segments tables of derived rows, see
+    migration 0016) is emptied by a delete trigger on `app_shop`, so nothing is missed either way; the
+    table by table deletes give the per-table counts for the log. Returns rows deleted per table (empty
+    for a shop that is gone already).
     """
     shop = uow.session.get(Shop, shop_id)
     if shop is None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -20,6 +20,16 @@ from crm.models import JSON_DOC, MONEY, _enum
 
 RATE = Numeric(12, 4)
 PROBABILITY = Numeric(7, 6)
+
+
+def subject_index(table: str, column: str) -> Index:
+    """An index of the rows naming a customer (or a company): the other kind's rows leave it alone.
+
+    Every row names one of the two, so a full index would take an entry of NULL per row of the other
+    kind: a million on a shop's first run (migration 0016).
+    """
+    present = text(f"{column} IS NOT NULL")
+    return Index(f"ix_{table}_{column}", column, postgresql_where=present, sqlite_where=present)
 
 
 class Subject(enum.StrEnum):
@@ -86,17 +96,19 @@ class SegmentScore(Base):
         UniqueConstraint("shop_id", "customer_id"),
         UniqueConstraint("shop_id", "company_id"),
         Index("ix_segments_score_shop_id_subject_segment", "shop_id", "subject", "rfm_segment"),
-        Index("ix_segments_score_customer_id", "customer_id"),
-        Index("ix_segments_score_company_id", "company_id"),
+        subject_index("segments_score", "customer_id"),
+        subject_index("segments_score", "company_id"),
         # Room on each page for the next version of its rows: runs rewrite them without index writes.
         {"postgresql_with": {"fillfactor": 50}},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("app_shop.id", ondelete="CASCADE"))
+    # No foreign keys (migration 0016): each cost a check per row the run writes, most of a first run.
+    # Deleting the shop, customer or company deletes the row all the same (a trigger on each parent).
+    shop_id: Mapped[int] = mapped_column(Integer)
     subject: Mapped[Subject] = mapped_column(_enum(Subject, "segments_subject"))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("crm_customer.id", ondelete="CASCADE"))
-    company_id: Mapped[int | None] = mapped_column(ForeignKey("crm_company.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    company_id: Mapped[int | None] = mapped_column(Integer)
     # RFM over counted orders (not cancelled, deleted or test); money in the shop's currency.
     recency_days: Mapped[int] = mapped_column(Integer, comment="whole days from the last order to as_of")
     frequency: Mapped[int] = mapped_column(Integer, comment="counted orders")
@@ -130,17 +142,18 @@ class SegmentTransition(Base):
     __tablename__ = "segments_transition"
     __table_args__ = (
         Index("ix_segments_transition_shop_id_occurred_at", "shop_id", "occurred_at"),
-        Index("ix_segments_transition_customer_id", "customer_id"),
-        Index("ix_segments_transition_company_id", "company_id"),
+        subject_index("segments_transition", "customer_id"),
+        subject_index("segments_transition", "company_id"),
         Index("ix_segments_transition_run_id", "run_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("app_shop.id", ondelete="CASCADE"))
-    run_id: Mapped[int] = mapped_column(ForeignKey("segments_run.id", ondelete="CASCADE"))
+    # Without foreign keys, as segments_score's (migration 0016); deleting the run deletes the row too.
+    shop_id: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int] = mapped_column(Integer)
     subject: Mapped[Subject] = mapped_column(_enum(Subject, "segments_subject"))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("crm_customer.id", ondelete="CASCADE"))
-    company_id: Mapped[int | None] = mapped_column(ForeignKey("crm_company.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    company_id: Mapped[int | None] = mapped_column(Integer)
     from_segment: Mapped[RfmSegment | None] = mapped_column(_enum(RfmSegment, "segments_rfm_segment"))
     to_segment: Mapped[RfmSegment | None] = mapped_column(_enum(RfmSegment, "segments_rfm_segment"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -182,10 +195,11 @@ class SegmentMember(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("app_shop.id", ondelete="CASCADE"))
-    segment_id: Mapped[int] = mapped_column(ForeignKey("segments_segment.id", ondelete="CASCADE"))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("crm_customer.id", ondelete="CASCADE"))
-    company_id: Mapped[int | None] = mapped_column(ForeignKey("crm_company.id", ondelete="CASCADE"))
+    # Without foreign keys, as segments_score's (migration 0016); deleting the segment deletes the row too.
+    shop_id: Mapped[int] = mapped_column(Integer)
+    segment_id: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    company_id: Mapped[int | None] = mapped_column(Integer)
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     tag_pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Shopify tag added")
 
@@ -207,9 +221,10 @@ class SegmentMemberEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("app_shop.id", ondelete="CASCADE"))
-    segment_id: Mapped[int] = mapped_column(ForeignKey("segments_segment.id", ondelete="CASCADE"))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("crm_customer.id", ondelete="CASCADE"))
-    company_id: Mapped[int | None] = mapped_column(ForeignKey("crm_company.id", ondelete="CASCADE"))
+    # Without foreign keys, as segments_score's (migration 0016); deleting the segment deletes the row too.
+    shop_id: Mapped[int] = mapped_column(Integer)
+    segment_id: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    company_id: Mapped[int | None] = mapped_column(Integer)
     change: Mapped[MemberChange] = mapped_column(_enum(MemberChange, "segments_member_change"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

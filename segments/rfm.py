@@ -376,7 +376,10 @@ def compute_rfm(
     # On an error the caller rolls back, and the temporary table (created in this transaction) with it.
     scored = _build_new_scores(session, kind, shop_id=shop_id, currency=currency, as_of=as_of)
     entered, moved, left = _record_transitions(session, kind, shop_id=shop_id, run_id=run_id, as_of=as_of)
-    _write_timeline(session, kind, shop_id=shop_id, run_id=run_id)
+    if moved or left:
+        # A first run's transitions are all first scorings, which the timeline leaves out: no need to
+        # read the run's million rows back to find none.
+        _write_timeline(session, kind, shop_id=shop_id, run_id=run_id)
     _write_scores(session, kind, shop_id=shop_id, currency=currency, as_of=as_of)
     session.execute(text(f"DROP TABLE {NEW_TABLE}"))
     if session.get_bind().dialect.name == "postgresql":
