@@ -194,8 +194,11 @@ def _utc_minute(moment: datetime | None) -> str:
     help="auto: gunicorn in production (TRADELINE_ENV=production), Flask's threaded server otherwise",
 )
 @click.option("--access-log/--no-access-log", default=False, show_default=True, help="gunicorn access log")
+@click.option("--threads", type=int, default=1, show_default=True, help="threads per worker (> 1: gthread)")
 @click.option("--reload", is_flag=True, help="restart on code changes (Flask server only)")
-def serve(host: str, port: int, workers: int | None, server: str, access_log: bool, reload: bool) -> None:
+def serve(
+    host: str, port: int, workers: int | None, server: str, access_log: bool, threads: int, reload: bool
+) -> None:
     """Serve the web app."""
     from app import ops, services
 
@@ -204,7 +207,7 @@ def serve(host: str, port: int, workers: int | None, server: str, access_log: bo
         production = services().settings.is_production
     if server == "gunicorn" or (server == "auto" and production):
         workers = workers or ops.default_web_workers()
-        ops.run_gunicorn(ops.gunicorn_options(host, port, workers, access_log))
+        ops.run_gunicorn(ops.gunicorn_options(host, port, workers, access_log, threads=threads))
     else:
         flask_app.run(host=host, port=port, threaded=True, debug=False, use_reloader=reload)
 

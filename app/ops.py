@@ -158,9 +158,15 @@ def default_web_workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
-def gunicorn_options(host: str, port: int, workers: int, access_log: bool) -> dict[str, Any]:
-    """The gunicorn settings `tradeline serve` runs production with."""
+def gunicorn_options(
+    host: str, port: int, workers: int, access_log: bool, threads: int = 1
+) -> dict[str, Any]:
+    """The gunicorn settings `tradeline serve` runs production with: sync workers, or gthread ones when
+    `threads` > 1, which keep client connections alive (a sync worker closes each after one request;
+    a new TCP connection per request cost ~250 µs of worker CPU in BENCHMARKS.md, webhook intake)."""
+    threaded = {"worker_class": "gthread", "threads": threads} if threads > 1 else {}
     return {
+        **threaded,
         "bind": f"{host}:{port}",
         "workers": workers,
         "accesslog": "-" if access_log else None,

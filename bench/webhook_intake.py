@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,7 @@ from bench.harness import (
     machine_line,
     markdown_row,
     median_result,
+    postgres_backend_cpu,
     prepare_database,
     production_env,
     py_spy_profile,
@@ -66,8 +68,7 @@ TARGET_BODY_BYTES = 5000
 # Where a delivery's Python CPU goes, most specific first (see bench.harness.cpu_breakdown).
 PROFILE_CATEGORIES = (
     ("HMAC check", "verify_hmac"),
-    ("INSERT .. SELECT on the driver (DirectExecute.first)", "DirectSelect.first"),
-    ("database connection: pool checkout and return", "autocommit_connection"),
+    ("INSERT .. SELECT prepared on libpq (app.db.prepared)", "DirectConnections.first"),
     ("Redis SET NX and enqueue", "request_processing"),
     ("JSON validity check", "_payload_text"),
     ("rest of receive_delivery", "receive_delivery"),
@@ -248,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     lost: list[int] = []
     in_flight: list[int] = []
     loads: list[str] = []
+    pg_cpu: dict[str, float] = {}  # PostgreSQL backends' CPU µs per request, latest round of each path
+    pg_intake: list[float] = []
     try:
         with gunicorn_server(
             "bench.webhook_intake:create_intake_bench_app()",
@@ -260,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         ) as server:
 
             def load(path: str, seconds: float, signed: bool) -> LoadResult:
+                pg_before = postgres_backend_cpu(database_url)
                 cpu_before = server.cpu_seconds()
                 result = run_wrk(
                     server.base_url + path,
@@ -272,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
                         "BENCH_RUN": uuid.uuid4().hex[:12],
                     },
                 )
-                return result.with_server_cpu(server.cpu_seconds() - cpu_before)
+                result = result.with_server_cpu(server.cpu_seconds() - cpu_before)
+                pg_cpu[path] = _backend_cpu_since(database_url, pg_before) / max(result.requests, 1) * 1e6
+                return result
 
             load(BARE_POST_PATH, args.warmup, signed=False)
             load("/webhooks", args.warmup, signed=True)
@@ -285,10 +291,13 @@ def main(argv: list[str] | None = None) -> int:
                 lost.append(max(0, answered - stored))
                 in_flight.append(max(0, stored - answered))
                 loads.append(load_average())
+                pg_intake.append(pg_cpu["/webhooks"])
                 print(
                     f"round {round_number}: bare {bare[-1].rps:,.0f} rps; intake {intake[-1].rps:,.0f} rps, "
                     f"p99 {intake[-1].p99_ms:.1f} ms, {intake[-1].errors} errors, lost {lost[-1]}; "
-                    f"load {loads[-1]}",
+                    f"server CPU {intake[-1].server_cpu_us or 0:,.0f} µs/delivery "
+                    f"(bare {bare[-1].server_cpu_us or 0:,.0f}), "
+                    f"PostgreSQL {pg_intake[-1]:,.0f} µs/delivery; load {loads[-1]}",
                     file=sys.stderr,
                 )
             if args.profile:
@@ -332,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Lost per round (2xx answers without an inbox row): {', '.join(str(n) for n in lost)}; "
             f"stored after wrk stopped counting: {', '.join(str(n) for n in in_flight)}; "
             f"errors {intake_result.errors}; jobs left queued at the end: {queued:,}. "
+            f"PostgreSQL backends' CPU per delivery (median): {statistics.median(pg_intake):,.0f} µs. "
             f"Ratio to bare {ratio:.2f}. "
             "Rounds (rps bare/intake, intake p99 ms): "
             + ", ".join(
@@ -344,6 +354,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.append:
         append_to_benchmarks(section)
     return 0 if not any(lost) else 1
+
+
+def _backend_cpu_since(database_url: str, before: dict[int, float]) -> float:
+    """CPU seconds the benchmark database's PostgreSQL backends used since `before` (new ones in full)."""
+    after = postgres_backend_cpu(database_url)
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def _ensure_database(url: str) -> None:

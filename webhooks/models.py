@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
 
-# JSONB on PostgreSQL (compact, and the batch path reads it back without a text round trip).
-JSON_DOC = JSON().with_variant(JSONB(), "postgresql")
+# JSON text on every database (json on PostgreSQL, not JSONB): the payload is written once and read once,
+# never queried inside in SQL, and JSONB's parse on INSERT and print on SELECT cost more than the rest of
+# its round trips (migration 0017).
+JSON_DOC = JSON()
 # 64-bit ids on PostgreSQL (a busy shop delivers millions a year); SQLite's rowid alias must be INTEGER.
 BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 

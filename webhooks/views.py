@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
@@ -27,10 +28,22 @@ DEFER_PROCESSING = "WEBHOOKS_DEFER_PROCESSING"
 CSRF_REFUSAL = "The form expired. Reload the page and try again."
 # Header values are not verified when the signature fails: log only this much of them.
 LOGGED_HEADER_CHARS = 80
+# How WSGI names the X-Shopify-* and Shopify-* request headers (rules.read_headers takes either form).
+_SHOPIFY_ENVIRON_PREFIXES = ("HTTP_X_SHOPIFY_", "HTTP_SHOPIFY_")
 
 
 def _answer(status: int, detail: str) -> Response:
     return Response(detail, status=status, mimetype="text/plain")
+
+
+def _shopify_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's Shopify headers (X-Shopify-*, Shopify-*) by name, read straight from the WSGI environ:
+    werkzeug's header view decodes every header of the request for the few the intake reads."""
+    return {
+        key[5:].replace("_", "-"): value
+        for key, value in environ.items()
+        if key.startswith(_SHOPIFY_ENVIRON_PREFIXES)
+    }
 
 
 @bp.post("/webhooks")
@@ -39,7 +52,7 @@ def receive() -> Response:
     settings = services().settings
     request.max_content_length = intake.MAX_BODY_BYTES
     body = request.get_data(cache=False)
-    headers = rules.read_headers(request.headers)
+    headers = rules.read_headers(_shopify_headers(request.environ))
     if not headers.hmac:
         return _answer(400, "Missing header: X-Shopify-Hmac-Sha256")
     if not rules.verify_hmac(body, headers.hmac, settings.shopify_secrets):

@@ -194,3 +194,9 @@ def test_gunicorn_runs_without_access_log_by_default() -> None:
         "proc_name": "tradeline-web",
         "preload_app": False,
     }
+
+
+def test_gunicorn_runs_gthread_workers_when_given_threads() -> None:
+    options = gunicorn_options("0.0.0.0", 8000, 3, access_log=False, threads=4)
+
+    assert (options["worker_class"], options["threads"], options["workers"]) == ("gthread", 4, 3)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -34,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from app.db import Database, DirectExecute, UnitOfWork, autocommit_connection, utcnow
+from app.db.prepared import PreparedWrite, direct_connections
 from app.errors import InvalidInput
 from app.models import Shop
 from app.shops import normalize_shop_domain
@@ -86,15 +88,39 @@ def receive(db: Database, *, headers: DeliveryHeaders, body: bytes, enqueue: boo
     """Store a verified delivery with its one statement, committed on its own, then request its processing.
 
     No session or transaction: the INSERT .. SELECT is atomic by itself, so on an autocommit
-    connection (`app.db.autocommit_connection`) it is one round trip, and the row is committed
-    when it returns, before the processing is requested and before the answer is sent.
+    connection it is one round trip, and the row is committed when it returns, before the
+    processing is requested and before the answer is sent. On PostgreSQL (not bound to a test's
+    connection) it runs prepared on this thread's libpq connection (`app.db.prepared`); elsewhere on
+    `app.db.autocommit_connection`.
     """
-    with autocommit_connection(db) as connection:
-        receipt, shop_id = store_delivery(connection, headers=headers, body=body)
+    direct = direct_connections(db)
+    if direct is None:
+        with autocommit_connection(db) as connection:
+            receipt, shop_id = store_delivery(connection, headers=headers, body=body)
+    else:
+        pending = _pending(headers, body)
+        if isinstance(pending, Receipt):
+            receipt, shop_id = pending, None
+        else:
+            inserted = direct.first(_prepared_insert(), pending.params)
+            with nullcontext() if inserted is not None else autocommit_connection(db) as connection:
+                receipt, shop_id = _conclude(connection, pending, headers, inserted)
     if enqueue and receipt.outcome is Outcome.STORED:
         assert receipt.delivery_id is not None and shop_id is not None
         queueing.request_processing(shop_id=shop_id, delivery_id=receipt.delivery_id)
     return receipt
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A verified delivery ready to store: the statement's parameters and what decides the answer."""
+
+    domain: str
+    params: dict[str, Any]
+    malformed: str | None
+    note: str | None
+    late_note: str | None
+    status: DeliveryStatus
 
 
 def store_delivery(
@@ -106,11 +132,20 @@ def store_delivery(
     DO NOTHING): a new delivery costs one round trip. Only when nothing was inserted does a second
     query tell a shop that never installed from a repeated delivery.
     """
+    pending = _pending(headers, body)
+    if isinstance(pending, Receipt):
+        return pending, None
+    inserted = _insert_statement(connection.dialect.name).first(connection, pending.params)
+    return _conclude(connection, pending, headers, inserted)
+
+
+def _pending(headers: DeliveryHeaders, body: bytes) -> _Pending | Receipt:
+    """What to store for the delivery, or the refusal when its shop header is not a shop domain."""
     assert headers.topic and headers.webhook_id and headers.api_version
     try:
         domain = normalize_shop_domain(headers.shop_domain)
     except InvalidInput:
-        return Receipt(Outcome.INVALID_SHOP, 400, "X-Shopify-Shop-Domain is not a myshopify.com domain"), None
+        return Receipt(Outcome.INVALID_SHOP, 400, "X-Shopify-Shop-Domain is not a myshopify.com domain")
     route = registry.route_for(headers.topic)
     payload_text, malformed = _payload_text(body)
     status, note = DeliveryStatus.RECEIVED, None
@@ -127,26 +162,35 @@ def store_delivery(
     ):
         late_status, late_note = DeliveryStatus.IGNORED, "the shop had uninstalled the app"
     now = utcnow()
-    inserted = _insert_statement(connection.dialect.name).first(
-        connection,
-        {
-            "domain": domain,
-            "webhook_id": headers.webhook_id,
-            "topic": headers.topic,
-            "event_id": headers.event_id,
-            "triggered_at": parse_triggered_at(headers.triggered_at),
-            "api_version": headers.api_version,
-            "payload_text": payload_text,
-            "received_at": now,
-            "status": status,
-            "last_error": note,
-            "processed_at": now if status is DeliveryStatus.IGNORED else None,
-            "late_status": late_status,
-            "late_last_error": late_note,
-            "late_processed_at": now if late_status is DeliveryStatus.IGNORED else None,
-        },
-    )
+    params = {
+        "domain": domain,
+        "webhook_id": headers.webhook_id,
+        "topic": headers.topic,
+        "event_id": headers.event_id,
+        "triggered_at": parse_triggered_at(headers.triggered_at),
+        "api_version": headers.api_version,
+        "payload_text": payload_text,
+        "received_at": now,
+        "status": status,
+        "last_error": note,
+        "processed_at": now if status is DeliveryStatus.IGNORED else None,
+        "late_status": late_status,
+        "late_last_error": late_note,
+        "late_processed_at": now if late_status is DeliveryStatus.IGNORED else None,
+    }
+    return _Pending(domain, params, malformed, note, late_note, status)
+
+
+def _conclude(
+    connection: Connection | None,
+    pending: _Pending,
+    headers: DeliveryHeaders,
+    inserted: tuple[Any, ...] | None,
+) -> tuple[Receipt, int | None]:
+    """The receipt for what the INSERT returned; when it inserted nothing, `connection` tells why."""
+    domain, malformed = pending.domain, pending.malformed
     if inserted is None:
+        assert connection is not None
         shop = connection.execute(_shop_query(), {"domain": domain}).first()
         if shop is None or shop.installed_at is None:
             log.warning(
@@ -163,7 +207,7 @@ def store_delivery(
         )
         return Receipt(Outcome.MALFORMED, 400, malformed, row_id), shop_id
     if stored is DeliveryStatus.IGNORED:
-        reason = note if status is DeliveryStatus.IGNORED else late_note
+        reason = pending.note if pending.status is DeliveryStatus.IGNORED else pending.late_note
         log.info(
             "webhook %s (%s) for %s stored as ignored: %s", headers.webhook_id, headers.topic, domain, reason
         )
@@ -213,13 +257,19 @@ def _shop_query() -> Any:
 
 
 @cache
+def _prepared_insert() -> PreparedWrite:
+    """The PostgreSQL insert as `app.db.prepared` runs it (prepared once per connection)."""
+    return PreparedWrite(_insert_statement("postgresql"))
+
+
+@cache
 def _insert_statement(dialect: str) -> DirectExecute:
     """INSERT .. SELECT (the shop, by domain) .. ON CONFLICT (shop_id, webhook_id) DO NOTHING RETURNING,
     run on the DBAPI cursor (DirectExecute: none of SQLAlchemy's per-execution objects).
 
     Inserts nothing for a shop that never installed. Columns that depend on whether the shop has
     uninstalled take the `late_*` parameters then. The payload is bound as the JSON text received
-    (cast to JSONB on PostgreSQL), so the intake never serialises a parsed payload back to JSON.
+    (cast to json on PostgreSQL), so the intake never serialises a parsed payload back to JSON.
     """
     table = WebhookDelivery.__table__
     shop = Shop.__table__
@@ -243,7 +293,7 @@ def _insert_statement(dialect: str) -> DirectExecute:
         "event_id": param("event_id"),
         "triggered_at": param("triggered_at"),
         "api_version": param("api_version"),
-        "payload": cast(text, postgresql.JSONB()) if dialect == "postgresql" else text,
+        "payload": cast(text, postgresql.JSON()) if dialect == "postgresql" else text,
         "status": by_install("status"),
         "attempts": literal_column("0"),
         "last_error": by_install("last_error"),
