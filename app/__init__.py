@@ -43,6 +43,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
     )
+    from webhooks.wsgi import IntakeDispatcher
+
+    # Shopify's deliveries are answered before Flask's request machinery (webhooks/wsgi.py), behind
+    # ProxyFix like every other request.
+    app.wsgi_app = IntakeDispatcher(app, app.wsgi_app)  # type: ignore[method-assign]
     if settings.PROXY_COUNT:
         n = settings.PROXY_COUNT
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]

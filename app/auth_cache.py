@@ -29,6 +29,7 @@ import contextlib
 import logging
 import os
 import select
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -65,6 +66,9 @@ class AuthCache:
         self._retry_at = 0.0
         # Bumped by every invalidation, so a lookup that raced a change does not store what it read.
         self.generation = 0
+        # Guards everything above for gthread workers: one thread at a time reads the listening socket,
+        # connects, or changes the entries. Never held while a lookup reads the database.
+        self._lock = threading.Lock()
         _CACHES.add(self)
 
     @property
@@ -74,41 +78,54 @@ class AuthCache:
 
     def lookup(self, prefix: str, load: Callable[[], Row | None]) -> Row | None:
         """The row for `prefix`, from memory when still valid, else from `load()` (and then remembered)."""
-        if not self._listening():
-            return load()
-        now = self._clock()
-        hit = self._entries.get(prefix)
-        if hit is not None and now - hit[0] < self.max_age:
-            return hit[1]
-        generation = self.generation
+        with self._lock:
+            if not self._listening():
+                generation = None
+            else:
+                now = self._clock()
+                hit = self._entries.get(prefix)
+                if hit is not None and now - hit[0] < self.max_age:
+                    return hit[1]
+                generation = self.generation
         row = load()
-        # A change committed while `load` ran may have been read or not: store nothing if one was notified.
-        if row is not None and self._listening() and generation == self.generation:
-            self._entries[prefix] = (now, row)
+        if row is None or generation is None:
+            return row
+        with self._lock:
+            # A change committed while `load` ran may have been read or not: store nothing if one was
+            # notified (by this thread's drain here, or by another thread's since).
+            if self._listening() and generation == self.generation:
+                self._entries[prefix] = (now, row)
         return row
 
     def replace(self, prefix: str, index: int, value: Any) -> None:
         """Set one column of a remembered row (this process's own write of a column nobody listens to)."""
-        hit = self._entries.get(prefix)
-        if hit is not None:
-            row = list(hit[1])
-            row[index] = value
-            self._entries[prefix] = (hit[0], tuple(row))
+        with self._lock:
+            hit = self._entries.get(prefix)
+            if hit is not None:
+                row = list(hit[1])
+                row[index] = value
+                self._entries[prefix] = (hit[0], tuple(row))
 
     def invalidate(self) -> None:
         """Forget every remembered lookup."""
-        self._entries.clear()
-        self.generation += 1
+        with self._lock:
+            self._forget()
 
     def close(self) -> None:
         """Stop listening (only a connection this process opened) and forget everything."""
-        if self._listener is not None and self._pid == os.getpid():
-            self._listener.close()
-        self._listener = None
-        self.invalidate()
+        with self._lock:
+            if self._listener is not None and self._pid == os.getpid():
+                self._listener.close()
+            self._listener = None
+            self._forget()
+
+    def _forget(self) -> None:
+        """Forget every remembered lookup (the lock held)."""
+        self._entries.clear()
+        self.generation += 1
 
     def _listening(self) -> bool:
-        """Whether the cache may be used now; drains pending notifications first."""
+        """Whether the cache may be used now; drains pending notifications first (the lock held)."""
         if not self.enabled:
             return False
         if (self._listener is None or self._pid != os.getpid()) and not self._connect():
@@ -137,14 +154,14 @@ class AuthCache:
             while pgconn.notifies() is not None:
                 notified = True
             if notified:
-                self.invalidate()
+                self._forget()
         else:
             raise ConnectionError("the listening connection stays readable: treating it as closed")
 
     def _connect(self) -> bool:
         # A connection inherited through fork belongs to the parent: forget it without closing it.
         self._listener, self._pid = None, os.getpid()
-        self.invalidate()
+        self._forget()
         if self._clock() < self._retry_at:
             return False
         try:
@@ -170,7 +187,7 @@ class AuthCache:
                 self._listener.close()
         self._listener = None
         self._retry_at = self._clock() + RECONNECT_AFTER_SECONDS
-        self.invalidate()
+        self._forget()
 
 
 def watch(*models: type) -> None:

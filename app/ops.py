@@ -144,7 +144,11 @@ def _internal_error(exc: InternalServerError) -> tuple[Response | str, int]:
 
 
 def _error_page(status: int, title: str, detail: str) -> str:
-    request_id = g.get("request_id", "")
+    return error_page(status, title, detail, g.get("request_id", ""))
+
+
+def error_page(status: int, title: str, detail: str, request_id: str) -> str:
+    """The HTML error page, with the request id to quote (also served outside Flask: webhooks.wsgi)."""
     return (
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
         f"<title>{status} {escape(title)}</title></head>\n"

@@ -72,7 +72,8 @@ PROFILE_CATEGORIES = (
     ("Redis SET NX and enqueue", "request_processing"),
     ("JSON validity check", "_payload_text"),
     ("rest of receive_delivery", "receive_delivery"),
-    ("headers, answer and the rest of the view", "receive (webhooks/views.py"),
+    ("headers, body and the rest of the intake handler", "receive (webhooks/wsgi.py"),
+    ("WSGI dispatch: app context, request id, answer", "__call__ (webhooks/wsgi.py"),
     ("Flask around the view: contexts, hooks, logging, response", "Flask.__call__"),
     ("gunicorn: accept, parse, write, close", "handle"),
 )

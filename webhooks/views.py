@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
@@ -14,64 +13,29 @@ from app.auth.context import admin_required, current_shop_id, is_embedded
 from app.auth.local import csrf_valid
 from app.errors import Conflict
 from app.shops import get_shop
-from webhooks import rules
+from webhooks import wsgi
 from webhooks.models import DeliveryStatus
-from webhooks.service import inbox, intake
+from webhooks.service import inbox
+
+# Where the demo and tests have long found it.
+from webhooks.wsgi import DEFER_PROCESSING as DEFER_PROCESSING
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("webhooks", __name__)
 
-# Set on an app (`app.config[...] = True`) to store deliveries without enqueueing their processing;
-# `webhooks.service.processing.drain` (or the sweeper) processes them later. The demo seeds this way.
-DEFER_PROCESSING = "WEBHOOKS_DEFER_PROCESSING"
 CSRF_REFUSAL = "The form expired. Reload the page and try again."
-# Header values are not verified when the signature fails: log only this much of them.
-LOGGED_HEADER_CHARS = 80
-# How WSGI names the X-Shopify-* and Shopify-* request headers (rules.read_headers takes either form).
-_SHOPIFY_ENVIRON_PREFIXES = ("HTTP_X_SHOPIFY_", "HTTP_SHOPIFY_")
 
 
 def _answer(status: int, detail: str) -> Response:
     return Response(detail, status=status, mimetype="text/plain")
 
 
-def _shopify_headers(environ: dict[str, Any]) -> dict[str, str]:
-    """The request's Shopify headers (X-Shopify-*, Shopify-*) by name, read straight from the WSGI environ:
-    werkzeug's header view decodes every header of the request for the few the intake reads."""
-    return {
-        key[5:].replace("_", "-"): value
-        for key, value in environ.items()
-        if key.startswith(_SHOPIFY_ENVIRON_PREFIXES)
-    }
-
-
 @bp.post("/webhooks")
 def receive() -> Response:
-    """Take a Shopify delivery: check its signature, store it once, enqueue its processing, answer."""
-    settings = services().settings
-    request.max_content_length = intake.MAX_BODY_BYTES
-    body = request.get_data(cache=False)
-    headers = rules.read_headers(_shopify_headers(request.environ))
-    if not headers.hmac:
-        return _answer(400, "Missing header: X-Shopify-Hmac-Sha256")
-    if not rules.verify_hmac(body, headers.hmac, settings.shopify_secrets):
-        log.warning(
-            "webhook refused: invalid HMAC (topic %r, shop %r)",
-            (headers.topic or "")[:LOGGED_HEADER_CHARS],
-            (headers.shop_domain or "")[:LOGGED_HEADER_CHARS],
-        )
-        return _answer(401, "Invalid HMAC")
-    missing = headers.missing()
-    if missing:
-        return _answer(400, "Missing header(s): " + ", ".join(missing))
-    too_long = headers.too_long()
-    if too_long:
-        return _answer(400, "Header(s) too long: " + ", ".join(too_long))
-    receipt = intake.receive(
-        services().db, headers=headers, body=body, enqueue=not current_app.config.get(DEFER_PROCESSING)
-    )
-    return _answer(receipt.status, receipt.detail)
+    """Take a Shopify delivery (answered by `webhooks.wsgi.IntakeDispatcher` before Flask routes it)."""
+    status, detail = wsgi.receive(current_app._get_current_object(), request.environ)  # type: ignore[attr-defined]
+    return _answer(status, detail)
 
 
 def _status_arg() -> DeliveryStatus | None:
