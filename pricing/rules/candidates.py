@@ -40,6 +40,9 @@ class CartContext:
     blocked: tuple[Candidate, ...]
     rnd: Rounder
     by_priority: bool
+    # Per live list, what deciding a line reads of it: (state, plan.price, list id, priority, rank,
+    # whether it prices only the variants it has an entry for).
+    offers: tuple[tuple[ListState, Callable[..., Any], int, int, int, bool], ...] = ()
 
 
 class LazyCandidates(Sequence[Candidate]):

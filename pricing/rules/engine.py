@@ -56,7 +56,8 @@ def price_cart(
     blocked = tuple(state.blocked for state in states if state.blocked is not None)
     by_priority = data.precedence is Precedence.PRIORITY
     rnd = money_rounder(currency)  # round_money's rule, the minor unit looked up once per cart
-    cart = CartContext(index, live, blocked, rnd, by_priority)
+    offers = tuple((s, s.plan.price, s.info.id, s.info.priority, s.rank, not s.plan.adjusts) for s in live)
+    cart = CartContext(index, live, blocked, rnd, by_priority, offers)
     priced: list[LinePrice] = []
     for line in lines:
         variant = index.variants.get(line.variant_id)
@@ -153,19 +154,23 @@ def _price_line(
     fixed_prices = index.entries.get(variant.id) or _NO_ENTRIES
     winner: ListState | None = None
     won: tuple[Decimal, str, int | None, str] = _NO_OFFER
+    win_priority = win_rank = 0
     offers = 0
-    for state in cart.live:
-        result = state.plan.price(variant, fixed_prices.get(state.info.id), quantity)
+    for state, price, list_id, priority, rank, entries_only in cart.offers:
+        fixed = fixed_prices.get(list_id)
+        if fixed is None and entries_only:
+            continue  # a list without adjustments prices only what it has an entry for (Plan.price)
+        result = price(variant, fixed, quantity)
         if result.__class__ is str:
             continue
         offers += 1
         if winner is not None:  # does this list beat the winner so far (which has a lower id)?
-            if by_priority and state.info.priority != winner.info.priority:
-                if state.info.priority < winner.info.priority:
+            if by_priority and priority != win_priority:
+                if priority < win_priority:
                     continue
-            elif result[0] > won[0] or (result[0] == won[0] and state.rank >= winner.rank):
+            elif result[0] > won[0] or (result[0] == won[0] and rank >= win_rank):
                 continue
-        winner, won = state, result  # type: ignore[assignment]
+        winner, won, win_priority, win_rank = state, result, priority, rank  # type: ignore[assignment]
     retail = variant.price if variant.currency == currency else None
     base_price = None if retail is None else rnd(retail)
     candidates: Sequence[Candidate] = ()

