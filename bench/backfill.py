@@ -5,8 +5,8 @@ query (GraphQL field names, GIDs, MoneyBag objects, one line per order and one p
 `__parentId`, a share of the line items written before their order as `groupObjects: false`
 allows), then runs the real import path (webhooks.backfill.importer.import_run) against it: the
 result is streamed over httpx from a fake storage host (an httpx transport reading the file in
-chunks, so nothing is held in memory), spooled, grouped, mapped to COPY text by the CRM's rules and
-written by the fast path, then rollups recomputed. It reports rows/s (orders + lines) and
+chunks, so nothing is held in memory), spooled, grouped, mapped to REST payloads, parsed by the
+CRM and written by the fast path, then rollups recomputed. It reports rows/s (orders + lines) and
 the process's peak RSS (getrusage).
 
     python -m bench.backfill --orders 1000000 --database-url postgresql://postgres@127.0.0.1:5432/h_bf
@@ -344,11 +344,10 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]], loads: list[
             f"Machine: {machine_line()}  ",
             "Path: the real import job (webhooks.backfill.importer.import_run): httpx stream from a fake "
             "storage host reading the file from disk -> SQLite spool -> orders grouped with their lines -> "
-            "COPY text of the orders and lines built in a reader thread (webhooks.backfill.order_rows, "
-            "read back equal to crm.payloads.parse_order of the REST payload) -> fast path "
-            "(webhooks.backfill.orders_copy: COPY + INSERT .. SELECT .. ON CONFLICT, ids joined in SQL, one "
-            "timeline event per 2,000 orders) -> rollups recomputed once. Timed from the job's start to the "
-            "run completed; the file is generated beforehand. Each round in a fresh process on a fresh shop.",
+            "the CRM's parsed order records (bulk_mapping.order_record, equal to crm.payloads.parse_order "
+            "of the REST payload) -> fast path (COPY + INSERT .. ON CONFLICT, one timeline event per 2,000 "
+            "orders) -> rollups recomputed once. Timed from the job's start to the run completed; the file "
+            "is generated beforehand. Each round in a fresh process on a fresh shop.",
             "",
             "| rows (orders + lines) | median time s | median rows/s | rows per importer CPU s "
             "| median peak RSS MB | target |",

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from app.errors import InvalidInput
 from crm.models import FinancialStatus, FulfillmentStatus, MarketingState
 from crm.payloads import (
     parse_company_contact,
@@ -29,7 +27,6 @@ from tests.backfill_support import (
     variant_node,
 )
 from webhooks import bulk_mapping
-from webhooks.backfill import order_rows
 from webhooks.bulk_mapping import MappingError, Payloads, add_object, children_of
 
 
@@ -301,95 +298,3 @@ def test_the_fast_order_record_equals_the_crm_parse_of_the_rest_payload(index):
     fast = bulk_mapping.order_record(node, lines)
 
     assert fast == parse_order(bulk_mapping.order_payload(node, lines))
-
-
-def _copy_fields(text: str) -> list[str | None]:
-    """A COPY text row's fields, unescaped (None for \\N)."""
-    escapes = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
-    return [
-        None if field == "\\N" else re.sub(r"\\[\\tnr]", lambda m: escapes[m[0]], field)
-        for field in text.split("\t")
-    ]
-
-
-def _typed(name: str, value: str | None) -> object:
-    """A COPY field read back as PostgreSQL reads it into the column `name`."""
-    if value is None:
-        return None
-    if name.endswith("_at"):
-        return datetime.fromisoformat(value)
-    if name.endswith(("_sid", "shopify_id", "_product_id", "_variant_id")) or name in (
-        "number",
-        "quantity",
-        "current_quantity",
-    ):
-        return int(value)
-    if name in ("test", "is_b2b"):
-        return {"t": True, "f": False}[value]
-    if "price" in name or "discount" in name or name == "total_tax":
-        return Decimal(value)
-    return value
-
-
-def _copy_row(columns: tuple[str, ...], text: str) -> dict[str, object]:
-    return {name: _typed(name, value) for name, value in zip(columns, _copy_fields(text), strict=True)}
-
-
-def _copy_shapes() -> list[tuple[dict, list[dict]]]:
-    escaped = order_node(8, note="a\ttab, a\\backslash\nand a new line", poNumber="PO\r9")
-    return [*_shapes(), (escaped, [{**line_node(81, 8), "title": "Tab\there"}])]
-
-
-@pytest.mark.parametrize("index", range(7))
-def test_the_copy_rows_of_an_order_read_back_as_the_fast_order_record(index):
-    node, lines = _copy_shapes()[index]
-    record = bulk_mapping.order_record(node, lines)
-
-    shopify_id, updated_at, text, _ = order_rows.order_rows(node, lines)
-
-    order_text, *line_texts = text.split("\n")
-    expected = {
-        **{name: record.values.get(name) for name in order_rows.ORDER_COLUMNS},
-        "shopify_id": record.shopify_id,
-        "shopify_updated_at": record.updated_at,
-        "customer_sid": record.customer.shopify_id if record.customer else None,
-        "company_sid": record.company_shopify_id,
-        "location_sid": record.location_shopify_id,
-    }
-    assert (shopify_id, updated_at) == (record.shopify_id, record.updated_at)
-    assert _copy_row(order_rows.ORDER_COLUMNS, order_text) == expected
-    assert [_copy_row(order_rows.LINE_COLUMNS, line) for line in line_texts] == [
-        {
-            **{name: line.values.get(name) for name in order_rows.LINE_COLUMNS},
-            "order_sid": record.shopify_id,
-            "shopify_id": line.shopify_id,
-        }
-        for line in record.lines or ()
-    ]
-
-
-def test_a_batch_keeps_the_newest_payload_of_an_order_with_its_lines_and_references():
-    # given: one order exported twice (older payload second) and another order
-    newer = order_node(1, updatedAt="2026-05-01T16:00:00Z", customer=501)
-    older = order_node(1, updatedAt="2026-05-01T15:00:00Z", customer=502)
-    rows = order_rows.OrderRows()
-
-    # when
-    rows.add(newer, [line_node(11, 1)])
-    rows.add(older, [line_node(12, 1), line_node(13, 1)])
-    rows.add(order_node(2, customer=None), [])
-
-    # then: the newer payload, its one line, and only the customers the kept payloads name
-    orders, lines = rows.copy_data()
-    assert len(rows) == 2
-    assert [row.split(b"\t")[:3] for row in orders.splitlines()] == [
-        [b"1", b"2026-05-01T16:00:00+00:00", b"501"],
-        [b"2", b"2026-05-01T15:00:00+00:00", b"\\N"],
-    ]
-    assert [row.split(b"\t")[:2] for row in lines.splitlines()] == [[b"1", b"11"]]
-    assert rows.references() == ([501], [], [])
-
-
-def test_a_malformed_timestamp_fails_as_the_crm_parser_fails():
-    with pytest.raises(InvalidInput, match="is not an ISO 8601 timestamp"):
-        order_rows.order_rows(order_node(1, processedAt="2026-13-45T10:00:00Z"), [])

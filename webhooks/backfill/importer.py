@@ -17,17 +17,19 @@ malformed object). Download trouble and crashes leave it `resumable`: the next r
 
 from __future__ import annotations
 
-import gc
 import logging
+import queue
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import select, text, update
 
 from app import services
@@ -37,9 +39,10 @@ from app.errors import DomainError
 from app.shopify.client import client_for_shop
 from app.shopify.errors import ShopifyError
 from app.shopify.sdk import shopify_http_client
+from crm import payloads as crm_payloads
 from crm.service import import_batch, recompute_rollups
-from webhooks.backfill import batches, orders_copy, orders_fast
-from webhooks.backfill.batches import ImportFailed
+from webhooks import bulk_mapping
+from webhooks.backfill import orders_fast
 from webhooks.backfill.jsonl import TruncatedJsonl, iter_lines, skip_bytes
 from webhooks.backfill.service import LEASE, end_run, enqueue_start, result_expired
 from webhooks.backfill.spool import Spool
@@ -49,6 +52,9 @@ log = logging.getLogger(__name__)
 
 # Top-level objects per import batch (each with its children: an order and its lines).
 BATCH_PARENTS = 2000
+# Batches the reader thread may have built ahead of the writer (bounds memory).
+READ_AHEAD = 2
+HAND_OVER_POLL_S = 0.1
 # Waits before the 2nd and 3rd download attempt after a network error (resuming where it broke).
 DOWNLOAD_RETRY_WAITS_S = (1.0, 5.0)
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
@@ -56,8 +62,24 @@ SPOOL_DIR = "spool"
 # What the lifetime rollups read and write (analyzed before the shop-wide recompute).
 ROLLUP_TABLES = ("crm_order", "crm_customer", "crm_company", "crm_company_contact", "crm_company_location")
 ACTOR = "shopify"
-# Allocations between two young-generation collections while importing (Python's default is 700).
-GC_YOUNG_THRESHOLD = 10_000
+
+# Validates one payload the way the CRM will parse it, so a bad object is reported with its line.
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "customers": crm_payloads.parse_customer,
+    "companies": crm_payloads.parse_company,
+    "company_locations": crm_payloads.parse_company_location,
+    "company_contacts": crm_payloads.parse_company_contact,
+    "products": crm_payloads.parse_product,
+    "orders": crm_payloads.parse_order,
+}
+
+
+class ImportFailed(Exception):
+    """The run cannot go on; `resumable` says whether a retry can continue where it stopped."""
+
+    def __init__(self, message: str, *, resumable: bool) -> None:
+        super().__init__(message)
+        self.resumable = resumable
 
 
 class LostLease(Exception):
@@ -110,10 +132,9 @@ def import_run(run_id: int, *, on_batch: ProgressHook | None = None) -> SyncStat
         return SyncStatus.FAILED
     spool = Spool(path, export_id=export_id)
     try:
-        with _collecting_less():
-            if not spool.complete:
-                _download(run_id, owner, shop_id, export_id, spool)
-            skipped = _import(run_id, owner, shop_id, resource, spool, on_batch)
+        if not spool.complete:
+            _download(run_id, owner, shop_id, export_id, spool)
+        skipped = _import(run_id, owner, shop_id, resource, spool, on_batch)
         _complete(run_id, owner, shop_id, resource, skipped)
     except LostLease:
         log.warning("run %s: another worker took the import over; this one stops", run_id)
@@ -129,25 +150,6 @@ def import_run(run_id: int, *, on_batch: ProgressHook | None = None) -> SyncStat
         raise
     spool.delete()
     return SyncStatus.COMPLETED
-
-
-@contextmanager
-def _collecting_less() -> Iterator[None]:
-    """Spare the cyclic garbage collector's passes over the app's heap while millions of rows stream.
-
-    The import allocates millions of short-lived containers (decoded JSON), so the collector runs
-    thousands of times and its oldest-generation passes walk every object of the loaded app: a
-    fifth of the importer's CPU. Freezing what exists now and collecting the young generation less
-    often keeps cycles collected (they still are) at a tenth of the cost; both are undone on exit.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 # -- lease ---------------------------------------------------------------------------------------
@@ -304,6 +306,103 @@ def _int(value: Any) -> int | None:
 # -- import --------------------------------------------------------------------------------------
 
 
+def _decode(line: int, doc: bytes) -> dict[str, Any]:
+    try:
+        value = orjson.loads(doc)
+    except ValueError as exc:
+        raise ImportFailed(f"Line {line} of the export is not valid JSON: {exc}", resumable=False) from exc
+    if not isinstance(value, dict):
+        raise ImportFailed(f"Line {line} of the export is not a JSON object.", resumable=False)
+    return value
+
+
+def build_batch(
+    resource: SyncResource,
+    parents: Sequence[tuple[int, dict[str, Any]]],
+    children: Mapping[str, Sequence[tuple[int, bytes]]],
+) -> tuple[bulk_mapping.Payloads, list[crm_payloads.OrderRecord], int]:
+    """A batch's REST payloads (orders: parsed records), and how many JSONL objects they hold.
+
+    Every payload is parsed as the CRM will parse it, so a malformed object fails with its line.
+    """
+    payloads = bulk_mapping.Payloads()
+    orders: list[crm_payloads.OrderRecord] = []
+    objects = 0
+    for line, parent in parents:
+        kids = [_decode(child_line, doc) for child_line, doc in children.get(str(parent.get("id")), ())]
+        objects += 1 + len(kids)
+        try:
+            if resource is SyncResource.ORDERS:
+                # The hot path (a million orders): straight to the CRM's parsed record (see order_record).
+                orders.append(bulk_mapping.order_record(parent, kids))
+                continue
+            one = bulk_mapping.Payloads()
+            bulk_mapping.add_object(one, resource.value, parent, kids)
+            for name, items in one.as_kwargs().items():
+                for payload in items:
+                    _PARSERS[name](payload)
+                getattr(payloads, name).extend(items)
+        except (bulk_mapping.MappingError, DomainError) as exc:
+            detail = getattr(exc, "detail", None) or str(exc)
+            raise ImportFailed(f"Line {line} ({parent.get('id')}): {detail}", resumable=False) from exc
+    return payloads, orders, objects
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A batch built and parsed, waiting for the writer."""
+
+    cursor: int
+    payloads: bulk_mapping.Payloads
+    orders: list[crm_payloads.OrderRecord]
+    objects: int
+
+
+_END = object()
+
+
+def _prepared(spool: Spool, resource: SyncResource, after_line: int) -> Iterator[_Ready]:
+    """The batches after `after_line`, read, decoded and parsed in a thread of their own.
+
+    Building a batch is pure Python work; writing one mostly waits for the database. A reader
+    thread READ_AHEAD batches ahead lets the two overlap, with memory bounded by the queue.
+    """
+    ready: queue.Queue[object] = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=HAND_OVER_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for rows in spool.iter_parents(after_line, BATCH_PARENTS):
+                parents = [(line, _decode(line, doc)) for line, doc in rows]
+                children = spool.children_of([str(parent.get("id")) for _, parent in parents])
+                payloads, orders, objects = build_batch(resource, parents, children)
+                if not hand_over(_Ready(rows[-1][0], payloads, orders, objects)):
+                    return
+        except BaseException as exc:  # handed to the writer, which re-raises it
+            hand_over(exc)
+        hand_over(_END)
+
+    reader = threading.Thread(target=read, name="backfill-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        reader.join()
+
+
 def _import(
     run_id: int, owner: str, shop_id: int, resource: SyncResource, spool: Spool, on_batch: ProgressHook | None
 ) -> int:
@@ -318,19 +417,16 @@ def _import(
         _renew(uow, run_id, owner, status=SyncStatus.IMPORTING)
         uow.commit()
     batch = int(counts.get("batches", 0))
-    copy_rows = db.engine.dialect.name == "postgresql"
-    with closing(
-        batches.prepared(spool, resource, cursor, size=BATCH_PARENTS, copy_rows=copy_rows)
-    ) as ready_batches:
-        for ready in ready_batches:
+    with closing(_prepared(spool, resource, cursor)) as prepared:
+        for ready in prepared:
             batch += 1
             with db.unit_of_work() as uow:
-                if copy_rows:
+                if uow.session.get_bind().dialect.name == "postgresql":
                     # A batch commits with its cursor: should the server lose the last commits in a crash,
                     # it loses their cursor with them and the resume redoes them. Not waiting for each
                     # WAL flush is then safe, and spares a disk round trip per batch.
                     uow.session.execute(text("SET LOCAL synchronous_commit = off"))
-                tally = _write(uow, shop_id, resource, ready)
+                tally = _write(uow, shop_id, resource, ready.payloads, ready.orders)
                 counts = _add_counts(counts, tally, batches=batch)
                 imported += ready.objects
                 cursor = ready.cursor
@@ -342,15 +438,18 @@ def _import(
     return max(0, parents_total + children_total - imported)
 
 
-def _write(uow: UnitOfWork, shop_id: int, resource: SyncResource, ready: batches.Batch) -> dict[str, int]:
+def _write(
+    uow: UnitOfWork,
+    shop_id: int,
+    resource: SyncResource,
+    payloads: bulk_mapping.Payloads,
+    orders: Sequence[crm_payloads.OrderRecord],
+) -> dict[str, int]:
     """Apply a batch; {created, updated, unchanged} of the resource's top-level objects."""
-    if ready.order_rows is not None:
-        result = orders_copy.import_order_rows(uow, shop_id=shop_id, rows=ready.order_rows, actor=ACTOR)
-        return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
     if resource is SyncResource.ORDERS:
-        result = orders_fast.import_orders(uow, shop_id=shop_id, records=ready.orders, actor=ACTOR)
+        result = orders_fast.import_orders(uow, shop_id=shop_id, records=orders, actor=ACTOR)
         return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
-    outcome = import_batch(uow, shop_id=shop_id, actor=ACTOR, **ready.payloads.as_kwargs())
+    outcome = import_batch(uow, shop_id=shop_id, actor=ACTOR, **payloads.as_kwargs())
     tally = outcome.counts.get(resource.value, {})
     return {
         "created": tally.get("created", 0),
