@@ -194,7 +194,13 @@ def _utc_minute(moment: datetime | None) -> str:
     help="auto: gunicorn in production (TRADELINE_ENV=production), Flask's threaded server otherwise",
 )
 @click.option("--access-log/--no-access-log", default=False, show_default=True, help="gunicorn access log")
-@click.option("--threads", type=int, default=1, show_default=True, help="threads per worker (> 1: gthread)")
+@click.option(
+    "--threads",
+    type=int,
+    default=2,
+    show_default=True,
+    help="threads per gunicorn worker: > 1 runs gthread workers (keep-alive), 1 sync workers",
+)
 @click.option("--reload", is_flag=True, help="restart on code changes (Flask server only)")
 def serve(
     host: str, port: int, workers: int | None, server: str, access_log: bool, threads: int, reload: bool
